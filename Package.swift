@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Warnings are errors in CI (scripts/test sets DML_STRICT=1): Swift 6 reports some data races
+// (a captured `var` mutated in a closure) only as warnings.
+let strict = Context.environment["DML_STRICT"] == "1"
+let swiftSettings: [SwiftSetting] = strict ? [.unsafeFlags(["-warnings-as-errors"])] : []
+
+let package = Package(
+    name: "dml",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dml", targets: ["dml"]),
+        .library(name: "DMLCore", targets: ["DMLCore"]),
+        .library(name: "DMLLedger", targets: ["DMLLedger"]),
+        .library(name: "DMLStore", targets: ["DMLStore"]),
+        .library(name: "DMLNode", targets: ["DMLNode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+    ],
+    targets: [
+        // Amount, AccountID, Hash256, typed identifiers, the canonical encoding.
+        .target(
+            name: "DMLCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The pure, deterministic ledger: transactions, modules, blocks, state root.
+        .target(
+            name: "DMLLedger",
+            dependencies: ["DMLCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The durable append-only block log and snapshots, on SQLite or PostgreSQL (SQLKit).
+        .target(
+            name: "DMLStore",
+            dependencies: [
+                "DMLLedger",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The sequencer: parallel signature checks, ordered application, durable block commits.
+        .target(
+            name: "DMLNode",
+            dependencies: ["DMLLedger", "DMLStore"],
+            swiftSettings: swiftSettings
+        ),
+        // Every `dml` subcommand, as a testable library.
+        .target(
+            name: "DMLCommands",
+            dependencies: [
+                "DMLNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "dml", dependencies: ["DMLCommands"], swiftSettings: swiftSettings),
+        .testTarget(name: "DMLCoreTests", dependencies: ["DMLCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "DMLLedgerTests", dependencies: ["DMLLedger"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DMLNodeTests",
+            dependencies: ["DMLNode", "DMLStore", "DMLCommands"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,38 @@
+import ArgumentParser
+import DMLNode
+import DMLStore
+import Foundation
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark the ledger: durable signed transfers per second beside raw Ed25519 verification.",
+        discussion: "Build with -c release for meaningful numbers: swift run -c release dml bench")
+
+    @Option(help: "How many transfers.") var transactions = 100_000
+    @Option(help: "How many accounts send them.") var accounts = 10_000
+    @Option(help: "A PostgreSQL URL to benchmark as well (default: DATABASE_URL if set).") var postgres: String?
+
+    func run() async throws {
+        var configuration = LedgerBenchmark.Configuration()
+        configuration.transactions = transactions
+        configuration.accounts = min(accounts, transactions)
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB; \(cpuModel())")
+        let folder = NSTemporaryDirectory() + "dml-bench-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let benchmark = LedgerBenchmark(configuration)
+        print("\n== SQLite")
+        print(try await benchmark.run(on: .sqlite(path: folder + "/bench.sqlite")) { print("  \($0)") })
+        if let url = postgres ?? ProcessInfo.processInfo.environment["DATABASE_URL"] {
+            print("\n== PostgreSQL")
+            let schema = "bench_\(UInt32.random(in: 0...UInt32.max))"
+            print(try await benchmark.run(on: .postgres(url: url, schema: schema)) { print("  \($0)") })
+        }
+    }
+
+    func cpuModel() -> String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        return info.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown CPU"
+    }
+}

@@ -1,0 +1,207 @@
+import ArgumentParser
+import DMLCore
+import DMLLedger
+import DMLNode
+import DMLStore
+import Foundation
+
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a development chain in the data folder, with a key 'admin' as super-admin.")
+
+    @OptionGroup var options: DataOptions
+    @Option(help: "DML allocated to admin at genesis.") var allocation: String = "1000000"
+    @Flag(help: "A production chain: no faucet.") var production = false
+
+    func run() async throws {
+        let admin = try (try? options.keys.load("admin")) ?? options.keys.create("admin")
+        let spec = ChainSpec(
+            name: production ? "dml" : "dml-dev", isDevelopment: !production,
+            genesisTimestampMilliseconds: LedgerService.wallClockMilliseconds(),
+            allocations: [ChainSpec.Allocation(admin.account, try parseAmount(allocation))], superAdmins: [admin.account])
+        let chain = try await options.openChain(spec: spec)
+        let head = await chain.service.head
+        await chain.close()
+        print("chain \(head.chain) at height \(head.height) in \(options.location)")
+        print("admin \(admin.account)")
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create and list keys.", subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a new key (stored with permissions 0600).")
+        @OptionGroup var options: DataOptions
+        @Argument(help: "A name for the key.") var name: String
+
+        func run() async throws {
+            let key = try options.keys.create(name)
+            print("\(name) \(key.account)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the keys in the data folder.")
+        @OptionGroup var options: DataOptions
+
+        func run() async throws {
+            for (name, key) in try options.keys.list() { print("\(name) \(key.account)") }
+        }
+    }
+}
+
+/// Submits one call as a named key and prints the outcome.
+func submitAndReport(_ call: Call, as signerName: String, options: DataOptions) async throws {
+    let key = try options.keys.load(signerName)
+    let chain = try await options.openChain()
+    let outcome = await chain.submit(call, as: key)
+    await chain.close()
+    switch outcome {
+    case .success(let inclusion):
+        print("included in block \(inclusion.height) as transaction \(inclusion.index) (\(inclusion.hash))")
+    case .failure(let error):
+        throw CommandFailure("\(error)")
+    }
+}
+
+struct Transfer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Transfer DML from one of your keys to an account.")
+    @OptionGroup var options: DataOptions
+    @Option(help: "The name of the sending key.") var from: String
+    @Option(help: "A key name or a dml1… address.") var to: String
+    @Option(help: "Amount in DML, e.g. 12.5.") var amount: String
+
+    func run() async throws {
+        let destination = try options.keys.account(to)
+        try await submitAndReport(BalancesCall.transfer(to: destination, amount: try parseAmount(amount)).call, as: from, options: options)
+    }
+}
+
+struct Faucet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Mint DML to one of your keys (development chains only).")
+    @OptionGroup var options: DataOptions
+    @Option(help: "The name of the receiving key.") var to: String
+    @Option(help: "Amount in DML.") var amount: String
+
+    func run() async throws {
+        try await submitAndReport(BalancesCall.faucet(amount: try parseAmount(amount)).call, as: to, options: options)
+    }
+}
+
+struct Balance: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show an account's balance and next nonce.")
+    @OptionGroup var options: DataOptions
+    @Argument(help: "A key name or a dml1… address.") var account: String
+
+    func run() async throws {
+        let id = try options.keys.account(account)
+        let chain = try await options.openChain()
+        let ledger = await chain.service.ledger
+        await chain.close()
+        let balance = ledger.balance(of: id)
+        print("\(id)\n  free  \(balance.free)\n  held  \(balance.held)\n  nonce \(ledger.nextNonce(of: id))")
+    }
+}
+
+struct BlockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "block", abstract: "Show a block.")
+    @OptionGroup var options: DataOptions
+    @Argument(help: "The block height (default: the head).") var height: UInt64?
+
+    func run() async throws {
+        let log = try await BlockLog.open(options.location, logger: quietLogger())
+        defer { Task { await log.close() } }
+        let head = try await log.headHeight()
+        guard let target = height ?? head else { throw CommandFailure("the log is empty") }
+        guard let block = try await log.block(at: target) else { throw CommandFailure("there is no block \(target)") }
+        print(BlockFormatter.describe(block))
+    }
+}
+
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger", abstract: "Verify the chain, or run a seeded simulation.", subcommands: [Verify.self, Simulate.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-execute the chain from genesis, checking every signature, hash and root.")
+        @OptionGroup var options: DataOptions
+
+        func run() async throws {
+            let log = try await BlockLog.open(options.location, logger: quietLogger())
+            do {
+                let report = try await ChainVerifier.verify(log: log)
+                await log.close()
+                print("verified \(report.blocks) blocks, \(report.transactions) transactions")
+                print("head \(report.head.height) \(report.head.hash)  state root \(report.head.stateRoot)")
+                guard report.invariantViolations.isEmpty else {
+                    throw CommandFailure("invariants broken:\n  " + report.invariantViolations.joined(separator: "\n  "))
+                }
+                print("invariants hold")
+            } catch let failure as ChainVerifier.Failure {
+                await log.close()
+                throw CommandFailure("\(failure)")
+            }
+        }
+    }
+
+    struct Simulate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a seeded simulation with a reference model and restarts; print the final state root.")
+        @Option(help: "The seed.") var seed: UInt64 = 1
+        @Option(help: "How many steps (each a block of up to 40 transactions).") var steps: Int = 200
+        @Option(help: "Folder for the simulation's log (default: a new temporary folder).") var directory: String?
+
+        func run() async throws {
+            let folder = directory ?? NSTemporaryDirectory() + "dml-sim-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { if directory == nil { try? FileManager.default.removeItem(atPath: folder) } }
+            let result = try await Simulation(Simulation.Configuration(seed: seed, steps: steps), directory: folder).run()
+            print("seed \(seed): \(result.accepted) accepted, \(result.rejected) rejected, \(result.restarts) restarts, height \(result.height)")
+            print("final state root \(result.finalRoot)")
+        }
+    }
+}
+
+/// Human-readable text for a block.
+enum BlockFormatter {
+    static func describe(_ block: Block) -> String {
+        let header = block.header
+        var lines = [
+            "block \(header.height)  \(header.hash)",
+            "  time         \(header.timestampMilliseconds) ms",
+            "  previous     \(header.previousHash)",
+            "  transactions \(header.transactionCount)  root \(header.transactionsRoot)",
+            "  events       \(header.eventCount)  root \(header.eventsRoot)",
+            "  state root   \(header.stateRoot)",
+        ]
+        for (index, transaction) in block.transactions.enumerated().prefix(50) {
+            let payload = transaction.payload
+            lines.append("  tx \(index) \(transaction.hash.short) from \(payload.signer) nonce \(payload.nonce) \(describe(payload.call))")
+        }
+        if block.transactions.count > 50 { lines.append("  … \(block.transactions.count - 50) more transactions") }
+        for record in block.events.prefix(50) { lines.append("  event \(describe(record))") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func describe(_ call: Call) -> String {
+        switch call.module {
+        case .balances: (try? BalancesCall(canonicalBytes: call.body)).map { "\($0)" } ?? "balances call"
+        case .roles: (try? RolesCall(canonicalBytes: call.body)).map { "\($0)" } ?? "roles call"
+        case .registry: (try? RegistryCall(canonicalBytes: call.body)).map { "\($0)" } ?? "registry call"
+        default: "\(call.module) call"
+        }
+    }
+
+    static func describe(_ record: EventRecord) -> String {
+        let phase = switch record.phase {
+        case .initialization: "init"
+        case .transaction(let index): "tx \(index)"
+        }
+        let event = record.event
+        let text = BalancesEvent(event).map { "\($0)" } ?? RolesEvent(event).map { "\($0)" }
+            ?? RegistryEvent(event).map { "\($0)" } ?? "\(event.module) event"
+        return "[\(phase)] \(text)"
+    }
+}

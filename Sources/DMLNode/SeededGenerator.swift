@@ -1,0 +1,37 @@
+import Foundation
+
+/// SplitMix64: a tiny, fast, well-mixed generator. Every random choice in simulations and
+/// benchmarks comes from one of these, so a seed reproduces a run exactly.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A clock that only moves when told to: deterministic block timestamps for simulations.
+public final class ManualClock: @unchecked Sendable {
+    // @unchecked: every access to `now` holds `lock`.
+    private let lock = NSLock()
+    private var now: UInt64
+
+    public init(startMilliseconds: UInt64) { now = startMilliseconds }
+
+    public func advance(byMilliseconds delta: UInt64) { lock.withLock { now += delta } }
+
+    public var milliseconds: UInt64 { lock.withLock { now } }
+
+    public var function: @Sendable () -> UInt64 { { self.milliseconds } }
+}
+
+
+
+
+
