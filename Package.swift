@@ -33,7 +33,12 @@ let package = Package(
         // The pure, deterministic ledger: transactions, modules, blocks, state root.
         .target(
             name: "DMLLedger",
-            dependencies: ["DMLCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "DMLCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                // ChaCha20 for the state root's lattice hash: BoringSSL's vectorised code.
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The durable append-only block log and snapshots, on SQLite or PostgreSQL (SQLKit).

@@ -121,7 +121,7 @@ struct BlockCommand: AsyncParsableCommand {
 
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ledger", abstract: "Verify the chain, or run a seeded simulation.", subcommands: [Verify.self, Simulate.self])
+        commandName: "ledger", abstract: "Verify the chain, or run a seeded simulation.", subcommands: [Verify.self, Simulate.self, Stress.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -203,5 +203,39 @@ enum BlockFormatter {
         let text = BalancesEvent(event).map { "\($0)" } ?? RolesEvent(event).map { "\($0)" }
             ?? RegistryEvent(event).map { "\($0)" } ?? "\(event.module) event"
         return "[\(phase)] \(text)"
+    }
+}
+
+/// `dml ledger stress`: submits transfers forever and prints `committed HEIGHT HASH` after each
+/// durable block — the victim of the crash tests, which kill it with SIGKILL at random moments.
+struct Stress: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Submit transfers until killed, printing each committed block (for crash tests).", shouldDisplay: false)
+    @Option(help: "Folder for the log.") var directory: String
+    @Option(help: "How many accounts.") var accounts = 50
+
+    func run() async throws {
+        let keys = (0..<accounts).map { AccountKey.insecureDerived(from: "stress-\($0)") }
+        let spec = ChainSpec(name: "dml-stress", isDevelopment: true, genesisTimestampMilliseconds: 1_700_000_000_000,
+                             allocations: keys.map { .init($0.account, .tokens(1_000_000)!) }, superAdmins: [keys[0].account])
+        var configuration = LedgerService.Configuration()
+        configuration.blockIntervalMilliseconds = 2
+        configuration.snapshotIntervalBlocks = 25
+        let chain = try await LocalChain.open(.sqlite(path: directory + "/ledger.sqlite"), spec: spec,
+                                              configuration: configuration, logger: quietLogger())
+        var random = SystemRandomNumberGenerator()
+        while true {
+            let ledger = await chain.service.ledger
+            let batch = keys.indices.map { sender in
+                let recipient = keys[(sender + Int.random(in: 1..<keys.count, using: &random)) % keys.count].account
+                return SignedTransaction(chain: spec.id, key: keys[sender], nonce: ledger.nextNonce(of: keys[sender].account),
+                                         call: BalancesCall.transfer(to: recipient, amount: Amount(baseUnits: UInt64.random(in: 1...1_000, using: &random))).call)
+            }
+            let heights = Set(await chain.service.submit(batch: batch).compactMap { try? $0.get().height })
+            for height in heights.sorted() {
+                // Unbuffered: the crash test reads each line the moment its block is durable.
+                FileHandle.standardOutput.write(Data("committed \(height)\n".utf8))
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ public struct LedgerBenchmark {
     public struct Configuration: Sendable {
         public var transactions = 100_000
         public var accounts = 10_000
-        public var submitters = 8
+        public var submitters = 32
         public var cores = ProcessInfo.processInfo.activeProcessorCount
         public init() {}
     }
@@ -71,8 +71,8 @@ public struct LedgerBenchmark {
             for part in partitions {
                 group.addTask {
                     var failed = 0
-                    for chunk in stride(from: 0, to: part.count, by: 2_048) {
-                        let outcomes = await chain.service.submit(batch: Array(part[chunk..<min(part.count, chunk + 2_048)]))
+                    for chunk in stride(from: 0, to: part.count, by: 1_024) {
+                        let outcomes = await chain.service.submit(batch: Array(part[chunk..<min(part.count, chunk + 1_024)]))
                         failed += outcomes.filter { if case .failure = $0 { true } else { false } }.count
                     }
                     return failed

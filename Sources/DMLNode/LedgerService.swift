@@ -235,7 +235,7 @@ public actor LedgerService {
             resolve(waiting[positions[index]], .failure(.rejected(error)))
         }
         let block = production.block
-        guard !block.transactions.isEmpty || block.events.contains(where: { $0.phase == .initialization }) else {
+        guard !block.isEmpty else {
             ledger.undoLastBlock(production, previousHead: previousHead)
             return
         }

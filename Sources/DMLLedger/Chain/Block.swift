@@ -130,6 +130,8 @@ public struct Block: Hashable, Sendable, CanonicalCodable {
 
     public var hash: Hash256 { header.hash }
     public var height: UInt64 { header.height }
+    /// No transactions and no events: nothing worth committing.
+    public var isEmpty: Bool { transactions.isEmpty && events.isEmpty }
 
     public static func transactionsRoot(_ hashes: [Hash256]) -> Hash256 { MerkleRoot.of(hashes.map(\.bytes)) }
     public static func eventsRoot(_ events: [EventRecord]) -> Hash256 { MerkleRoot.of(events.map(\.canonicalBytes)) }

@@ -1,4 +1,5 @@
 import DMLCore
+import Foundation
 
 /// LtHash16 (Bellare–Micciancio; Lewi et al. 2019, "Securing Update Propagation with
 /// Homomorphic Hashing"): a hash of a *set* that can be updated in place.
@@ -34,34 +35,22 @@ public struct LatticeHash: Hashable, Sendable {
     }
 
     /// The entry's digest, SHA-256(u32 key length ‖ key ‖ value), expanded by ChaCha20 (zero
-    /// nonce, counter from 0) to 2048 bytes read as 1024 little-endian u16 lanes.
-    static func element(key: [UInt8], value: [UInt8]) -> [UInt32] {
+    /// nonce, counter from 0) to 2048 bytes, read as 1024 little-endian u16 lanes.
+    static func element(key: [UInt8], value: [UInt8]) -> Data {
         var writer = ByteWriter(capacity: 4 + key.count + value.count)
         writer.writeVariable(key)
         writer.writeFixed(value)
-        let digest = Hash256.of(writer.bytes).bytes
-        var keyWords = [UInt32](repeating: 0, count: 8)
-        for word in 0..<8 {
-            keyWords[word] = UInt32(digest[4 * word]) | UInt32(digest[4 * word + 1]) << 8
-                | UInt32(digest[4 * word + 2]) << 16 | UInt32(digest[4 * word + 3]) << 24
-        }
-        var stream: [UInt32] = []
-        ChaCha20.keystream(key: keyWords, blockCount: 32, into: &stream)
-        return stream
+        return ChaCha20.keystream(key: Hash256.of(writer.bytes).bytes)
     }
 
-    /// Adds (or subtracts) an expanded element; each u32 word holds two lanes (low half first).
-    private mutating func combine(_ words: [UInt32], subtracting: Bool) {
-        lanes.withUnsafeMutableBufferPointer { lanes in
-            for index in 0..<words.count {
-                let low = UInt16(truncatingIfNeeded: words[index])
-                let high = UInt16(truncatingIfNeeded: words[index] >> 16)
-                if subtracting {
-                    lanes[2 * index] &-= low
-                    lanes[2 * index + 1] &-= high
-                } else {
-                    lanes[2 * index] &+= low
-                    lanes[2 * index + 1] &+= high
+    /// Adds (or subtracts) an expanded element lane by lane, modulo 2¹⁶.
+    private mutating func combine(_ element: Data, subtracting: Bool) {
+        precondition(element.count == 2 * Self.laneCount)
+        element.withUnsafeBytes { raw in
+            lanes.withUnsafeMutableBufferPointer { lanes in
+                for index in 0..<Self.laneCount {
+                    let lane = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))
+                    if subtracting { lanes[index] &-= lane } else { lanes[index] &+= lane }
                 }
             }
         }

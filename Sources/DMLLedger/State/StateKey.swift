@@ -20,6 +20,11 @@ public struct StateKey: Hashable, Comparable, Sendable {
     }
 
     public static func < (lhs: StateKey, rhs: StateKey) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+
+    /// Hashes the bytes in one call rather than byte by byte: keys are hashed on every read.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
 }
 
 /// A typed map inside a module's namespace: keys and values in canonical encoding.

@@ -1,0 +1,50 @@
+import DMLCore
+import Testing
+
+@Suite struct AmountTests {
+    @Test func additionThatOverflowsIsNilNotATrap() {
+        #expect(Amount.max.adding(Amount(baseUnits: 1)) == nil)
+        #expect(Amount(baseUnits: 2).adding(Amount(baseUnits: 3)) == Amount(baseUnits: 5))
+    }
+
+    @Test func subtractingMoreThanThereIsIsNil() {
+        #expect(Amount(baseUnits: 2).subtracting(Amount(baseUnits: 3)) == nil)
+        #expect(Amount(baseUnits: 3).subtracting(Amount(baseUnits: 3)) == .zero)
+    }
+
+    @Test func multiplicationAndSumsAreChecked() {
+        #expect(Amount(baseUnits: .max / 2 + 1).multiplied(by: 2) == nil)
+        #expect(Amount.sum([Amount.max, Amount(baseUnits: 1)]) == nil)
+        #expect(Amount.sum([Amount(baseUnits: 1), Amount(baseUnits: 2)]) == Amount(baseUnits: 3))
+        #expect(Amount.tokens(UInt64.max) == nil)
+    }
+
+    @Test func checkedArithmeticAgreesWithWideArithmeticOnRandomValues() {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<10_000 {
+            let a = UInt64.random(in: 0...UInt64.max, using: &random) >> UInt64.random(in: 0...63, using: &random)
+            let b = UInt64.random(in: 0...UInt64.max, using: &random) >> UInt64.random(in: 0...63, using: &random)
+            let wideSum = UInt128(a) + UInt128(b)
+            #expect(Amount(baseUnits: a).adding(Amount(baseUnits: b))?.baseUnits == (wideSum <= UInt128(UInt64.max) ? UInt64(wideSum) : nil))
+            #expect(Amount(baseUnits: a).subtracting(Amount(baseUnits: b))?.baseUnits == (a >= b ? a - b : nil))
+        }
+    }
+
+    @Test(arguments: [
+        ("0", 0), ("1", 1_000_000_000), ("0.5", 500_000_000), ("1.000000001", 1_000_000_001), ("12.25", 12_250_000_000),
+    ] as [(String, UInt64)])
+    func decimalTextParses(_ text: String, _ baseUnits: UInt64) {
+        #expect(Amount(decimal: text)?.baseUnits == baseUnits)
+        #expect(Amount(decimal: Amount(baseUnits: baseUnits).decimalString)?.baseUnits == baseUnits)
+    }
+
+    @Test(arguments: ["", "-1", "1.", ".5", "1.0000000001", "1e9", "abc", "1,5", "99999999999999999999", " 1"])
+    func malformedDecimalTextIsRejected(_ text: String) {
+        #expect(Amount(decimal: text) == nil)
+    }
+
+    @Test func descriptionTrimsTrailingZeros() {
+        #expect(Amount(baseUnits: 1_500_000_000).description == "1.5 DML")
+        #expect(Amount(baseUnits: 1).description == "0.000000001 DML")
+    }
+}

@@ -1,0 +1,66 @@
+import DMLCore
+import Foundation
+import Testing
+
+/// The `dml` executable, run as a person would run it.
+@Suite struct CommandLineTests {
+    func dml(_ arguments: String..., data: String) throws -> (status: Int32, output: String, error: String) {
+        try runProcess(Fixtures.binary, arguments + ["--data", data])
+    }
+
+    @Test func keysAreStoredReadableByTheOwnerOnly() throws {
+        let data = Fixtures.temporaryDirectory()
+        let created = try dml("keys", "create", "erin", data: data)
+        #expect(created.status == 0, "\(created.error)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: data + "/keys/erin.key")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let again = try dml("keys", "create", "erin", data: data)
+        #expect(again.status != 0)
+        #expect(again.error.contains("already exists"))
+        let listed = try dml("keys", "list", data: data)
+        #expect(listed.output.contains("erin dml1"))
+        #expect(try dml("keys", "create", "../escape", data: data).status != 0)
+    }
+
+    @Test func initTransferBalanceBlockAndVerifyWorkTogether() throws {
+        let data = Fixtures.temporaryDirectory()
+        #expect(try dml("init", data: data).status == 0)
+        #expect(try dml("keys", "create", "bob", data: data).status == 0)
+        let transfer = try dml("transfer", "--from", "admin", "--to", "bob", "--amount", "12.5", data: data)
+        #expect(transfer.status == 0, "\(transfer.error)")
+        #expect(transfer.output.contains("included in block 1"))
+        let balance = try dml("balance", "bob", data: data)
+        #expect(balance.output.contains("free  12.5 DML"))
+        let block = try dml("block", "1", data: data)
+        #expect(block.output.contains("block 1"))
+        #expect(block.output.contains("transfer"))
+        let verify = try dml("ledger", "verify", data: data)
+        #expect(verify.status == 0, "\(verify.error)")
+        #expect(verify.output.contains("verified 2 blocks, 1 transactions"))
+    }
+
+    @Test func badInputGetsAClearErrorAndAFailingStatus() throws {
+        let data = Fixtures.temporaryDirectory()
+        #expect(try dml("init", data: data).status == 0)
+        let typo = try dml("transfer", "--from", "admin", "--to", "dml1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq", "--amount", "1", data: data)
+        #expect(typo.status != 0)
+        #expect(typo.error.contains("checksum"))
+        let amount = try dml("transfer", "--from", "admin", "--to", "admin", "--amount", "1.2.3", data: data)
+        #expect(amount.error.contains("is not an amount"))
+        let overspend = try dml("transfer", "--from", "admin", "--to", "dml1" + String(AccountKey.insecureDerived(from: "z").account.address.dropFirst(4)),
+                                "--amount", "99999999", data: data)
+        #expect(overspend.status != 0)
+        #expect(overspend.error.contains("free, needs"))
+        let missing = try dml("block", "99", data: data)
+        #expect(missing.error.contains("no block 99"))
+    }
+
+    @Test func theDemoRunsTwiceCleanly() throws {
+        let data = Fixtures.temporaryDirectory() + "/demo"
+        for _ in 0..<2 {
+            let run = try runProcess(Fixtures.binary, ["demo", "--data", data])
+            #expect(run.status == 0, "\(run.error)")
+            #expect(run.output.contains("invariants: all hold"))
+        }
+    }
+}
