@@ -111,10 +111,16 @@ struct BlockCommand: AsyncParsableCommand {
 
     func run() async throws {
         let log = try await BlockLog.open(options.location, logger: quietLogger())
-        defer { Task { await log.close() } }
-        let head = try await log.headHeight()
-        guard let target = height ?? head else { throw CommandFailure("the log is empty") }
-        guard let block = try await log.block(at: target) else { throw CommandFailure("there is no block \(target)") }
+        let block: Block?
+        do {
+            let head = try await log.headHeight()
+            block = try await (height ?? head).asyncFlatMap { try await log.block(at: $0) }
+            await log.close()
+        } catch {
+            await log.close()
+            throw error
+        }
+        guard let block else { throw CommandFailure(height.map { "there is no block \($0)" } ?? "the log is empty") }
         print(BlockFormatter.describe(block))
     }
 }
@@ -237,5 +243,12 @@ struct Stress: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("committed \(height)\n".utf8))
             }
         }
+    }
+}
+
+extension Optional {
+    func asyncFlatMap<Result>(_ transform: (Wrapped) async throws -> Result?) async rethrows -> Result? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

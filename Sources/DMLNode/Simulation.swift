@@ -43,6 +43,12 @@ public struct Simulation {
         public let problem: String
         public let reproduction: String
         public var description: String { "simulation failed at step \(step): \(problem)\n\(reproduction)" }
+
+        public init(step: Int, problem: String, reproduction: String) {
+            self.step = step
+            self.problem = problem
+            self.reproduction = reproduction
+        }
     }
 
     let configuration: Configuration

@@ -115,9 +115,8 @@ public final class BlockLog: Sendable {
         let row = try await run("read the head height") {
             try await sql.raw("SELECT MAX(height) AS height FROM dml_blocks").first()
         }
-        guard let row, let height = try? row.decodeNil(column: "height") == false ? row.decode(column: "height", as: Int64.self) : nil else {
-            return nil
-        }
+        // MAX over no rows is NULL: an empty log.
+        guard let row, let height = try? row.decode(column: "height", as: Int64?.self) else { return nil }
         return UInt64(height)
     }
 
@@ -241,7 +240,7 @@ public final class BlockLog: Sendable {
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(.unavailable, "could not \(what) in \(location)", cause: error)
+            throw StoreError(isCorruption(error) ? .corrupt : .unavailable, "could not \(what) in \(location)", cause: error)
         }
     }
 }

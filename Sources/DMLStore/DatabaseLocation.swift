@@ -63,11 +63,19 @@ final class DatabaseConnection: Sendable {
                 }
                 let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
                 let sql = connection.sql(queryLogLevel: nil)
-                // WAL with full sync: a committed block survives a killed process and a power cut.
-                try await sql.raw("PRAGMA journal_mode=WAL").run()
-                try await sql.raw("PRAGMA synchronous=FULL").run()
-                try await sql.raw("PRAGMA busy_timeout=5000").run()
+                do {
+                    // WAL with full sync: a committed block survives a killed process and a power cut.
+                    try await sql.raw("PRAGMA journal_mode=WAL").run()
+                    try await sql.raw("PRAGMA synchronous=FULL").run()
+                    try await sql.raw("PRAGMA busy_timeout=5000").run()
+                } catch {
+                    try? await connection.close()
+                    throw StoreError(isCorruption(error) ? .corrupt : .unavailable,
+                                     "cannot use the SQLite log at \(path)", cause: error)
+                }
                 return DatabaseConnection(handle: .sqlite(connection), sql: sql, isPostgres: false)
+            } catch let error as StoreError {
+                throw error
             } catch {
                 throw StoreError(.unavailable, "cannot open the SQLite log at \(path)", cause: error)
             }
@@ -79,11 +87,16 @@ final class DatabaseConnection: Sendable {
                     configuration: configuration.coreConfiguration, id: 1, logger: logger)
                 let sql = connection.sql(queryLogLevel: nil)
                 if let schema {
-                    guard schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                        throw StoreError(.unavailable, "schema name '\(schema)' may contain only letters, digits and _")
+                    do {
+                        guard schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                            throw StoreError(.unavailable, "schema name '\(schema)' may contain only letters, digits and _")
+                        }
+                        try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(unsafeRaw: schema)").run()
+                        try await sql.raw("SET search_path TO \(unsafeRaw: schema)").run()
+                    } catch {
+                        try? await connection.close()
+                        throw error
                     }
-                    try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(unsafeRaw: schema)").run()
-                    try await sql.raw("SET search_path TO \(unsafeRaw: schema)").run()
                 }
                 return DatabaseConnection(handle: .postgres(connection), sql: sql, isPostgres: true)
             } catch let error as StoreError {
@@ -100,4 +113,10 @@ final class DatabaseConnection: Sendable {
         case .postgres(let connection): try? await connection.close()
         }
     }
+}
+
+/// Whether an SQLite error means the file is damaged or is not a database at all.
+func isCorruption(_ error: any Error) -> Bool {
+    let text = String(describing: error).lowercased()
+    return text.contains("malformed") || text.contains("not a database") || text.contains("corrupt")
 }

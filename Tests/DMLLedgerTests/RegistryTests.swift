@@ -71,7 +71,7 @@ struct CounterLogic: ModuleLogic {
     @Test func anUpgradeAddsAModuleWhoseNamespaceIsClosedUntilThen() throws {
         var chain = TestChain(catalog: Self.catalog)
         chain.expectRejected(CounterLogic.increment, as: .bob, .moduleNotActive(CounterLogic.id))
-        let from = chain.ledger.head.height + 2
+        let from = chain.ledger.head.height + 3
         try chain.submit(RegistryCall.scheduleUpgrade(module: CounterLogic.id, version: 1, fromHeight: from).call, as: .alice)
         chain.expectRejected(CounterLogic.increment, as: .bob, .moduleNotActive(CounterLogic.id))
         try chain.submit(BalancesCall.transfer(to: .bob, amount: dml(1)).call, as: .alice)

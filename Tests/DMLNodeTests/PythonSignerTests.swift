@@ -31,7 +31,7 @@ import Testing
                 "--to", recipient.account.address, "--amount", String(amount),
             ])
             #expect(run.status == 0, "\(run.error)")
-            return try #require(Hex.decode(run.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+            return try #require(Hex.decode(run.output.trimmingCharacters(in: .whitespacesAndNewlines)).flatMap { $0.isEmpty ? nil : $0 })
         }
 
         let bytes = try pythonSigned(nonce: 0, amount: 1_500_000_000)

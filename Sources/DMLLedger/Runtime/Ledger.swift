@@ -242,3 +242,10 @@ extension Ledger: Equatable {
         lhs.chainID == rhs.chainID && lhs.head == rhs.head && lhs.state == rhs.state
     }
 }
+
+extension Ledger: CustomStringConvertible {
+    /// Short, so that a failing comparison in a test stays readable.
+    public var description: String {
+        "Ledger(chain \(chainID.short), height \(head.height), state root \(head.stateRoot.short), \(state.entries.count) entries)"
+    }
+}
