@@ -94,13 +94,22 @@ import Testing
     }
 
     @Test func aBlockCarryingATransactionThatFailsIsInvalid() throws {
-        var chain = TestChain()
-        var ledger = chain.ledger
+        let chain = TestChain()
         let overspend = try chain.sign(BalancesCall.transfer(to: .carol, amount: dml(500)).call, as: .alice).verified(for: chain.chainID)
-        let production = ledger.produceBlock(timestampMilliseconds: chain.clock + 1, transactions: [])
-        let forged = Block(header: production.block.header, transactions: [overspend.transaction], events: [])
+        // A header consistent with its body in every field: only re-execution can object.
+        var fields = HeaderFields(chain.ledger.head)
+        fields.height = 1
+        fields.previousHash = chain.ledger.head.hash
+        fields.transactionsRoot = Block.transactionsRoot([overspend.hash])
+        fields.eventsRoot = Block.eventsRoot([])
+        fields.transactionCount = 1
+        fields.eventCount = 0
+        let forged = Block(header: fields.header, transactions: [overspend.transaction], events: [])
         var replaying = chain.ledger
-        #expect(throws: BlockError.self) { try replaying.replay(forged, verified: [overspend]) }
+        #expect(throws: BlockError.invalidTransaction(
+            height: 1, index: 0, .balances(.insufficientBalance(account: .alice, needed: dml(500), free: dml(100))))) {
+            try replaying.replay(forged, verified: [overspend])
+        }
         #expect(replaying == chain.ledger)
         chain.checkInvariants()
     }
