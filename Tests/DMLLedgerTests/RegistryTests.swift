@@ -128,3 +128,24 @@ struct NewestRuleEverywhere: ModuleLogic {
         try CounterLogic(version: 2).dispatch(body, origin: origin, context: &context)
     }
 }
+
+/// A module that (wrongly) writes into another module's namespace that is not registered.
+struct TrespassingLogic: ModuleLogic {
+    var module: ModuleID { ModuleID(60_002) }
+    var version: UInt32 { 1 }
+    func dispatch(_ body: [UInt8], origin: AccountID, context: inout CallContext) throws(TransactionError) {
+        context.set(StorageMap<AccountID, UInt64>(module: ModuleID(60_003), map: 0), origin, 1)
+    }
+}
+
+@Suite struct NamespaceTests {
+    /// Only registered modules may write: a write elsewhere is a bug, and it stops the process
+    /// before anything reaches a block.
+    @Test func writingAnUnregisteredNamespaceStopsTheProcess() async {
+        await #expect(processExitsWith: .failure) {
+            var chain = TestChain(catalog: ModuleCatalog.standard.adding([TrespassingLogic()]))
+            try chain.submit(RegistryCall.scheduleUpgrade(module: ModuleID(60_002), version: 1, fromHeight: 2).call, as: .alice)
+            try chain.submit(Call(module: ModuleID(60_002), body: [0]), as: .bob)
+        }
+    }
+}

@@ -68,6 +68,8 @@ struct TestChain {
         } else {
             blocks.append(production.block)
         }
+        // Supply conservation and every other invariant, after every block of every test.
+        #expect(ledger.invariantViolations() == [], "invariants broken after block \(ledger.head.height)")
         return outcomes.map { $0! }
     }
 
