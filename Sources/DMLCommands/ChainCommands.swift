@@ -14,12 +14,18 @@ struct Init: AsyncParsableCommand {
     @Flag(help: "A production chain: no faucet.") var production = false
 
     func run() async throws {
+        let existing = try await BlockLog.open(options.location, logger: quietLogger())
+        let spec = try await existing.chainSpec()
+        await existing.close()
+        if let spec {
+            throw CommandFailure("\(options.location) already holds chain \(spec.name) (\(spec.id.short)…); use another --data folder")
+        }
         let admin = try (try? options.keys.load("admin")) ?? options.keys.create("admin")
-        let spec = ChainSpec(
+        let newSpec = ChainSpec(
             name: production ? "dml" : "dml-dev", isDevelopment: !production,
             genesisTimestampMilliseconds: LedgerService.wallClockMilliseconds(),
             allocations: [ChainSpec.Allocation(admin.account, try parseAmount(allocation))], superAdmins: [admin.account])
-        let chain = try await options.openChain(spec: spec)
+        let chain = try await options.openChain(spec: newSpec)
         let head = await chain.service.head
         await chain.close()
         print("chain \(head.chain) at height \(head.height) in \(options.location)")

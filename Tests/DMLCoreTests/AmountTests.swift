@@ -48,3 +48,15 @@ import Testing
         #expect(Amount(baseUnits: 1).description == "0.000000001 DML")
     }
 }
+
+@Suite struct IdentifierTests {
+    enum Widget {}
+    enum Gadget {}
+
+    @Test func identifiersCountUpAndStopAtTheEnd() {
+        #expect(Identifier<Widget>(1).next == Identifier<Widget>(2))
+        #expect(Identifier<Widget>(.max).next == nil)
+        // Identifier<Widget> and Identifier<Gadget> are different types: mixing them does not compile.
+        #expect(Identifier<Gadget>(7).rawValue == 7)
+    }
+}
