@@ -10,7 +10,7 @@ import Testing
     static let recipient = try! AccountKey(seed: Array(33...64))
     static let spec = ChainSpec(
         name: "dml-vector", isDevelopment: true, genesisTimestampMilliseconds: 1_700_000_000_000,
-        modules: ChainSpec.latestModules, allocations: [.init(signer.account, dml(1_000))],
+        modules: [.init(.registry, 1), .init(.roles, 1), .init(.balances, 2)], allocations: [.init(signer.account, dml(1_000))],
         superAdmins: [signer.account], faucetAmountMax: dml(1_000))
 
     static var transaction: SignedTransaction {

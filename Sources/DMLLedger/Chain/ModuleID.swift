@@ -12,6 +12,9 @@ public struct ModuleID: Hashable, Comparable, Sendable, CanonicalCodable, Custom
     public static let registry = ModuleID(1)
     public static let roles = ModuleID(2)
     public static let balances = ModuleID(3)
+    public static let marketplace = ModuleID(10)
+    public static let bounties = ModuleID(11)
+    public static let vouchers = ModuleID(13)
 
     /// Numbers from here up are never used by built-in modules (tests and experiments).
     public static let firstExperimental = ModuleID(60_000)
@@ -24,6 +27,9 @@ public struct ModuleID: Hashable, Comparable, Sendable, CanonicalCodable, Custom
         case .registry: "registry"
         case .roles: "roles"
         case .balances: "balances"
+        case .marketplace: "marketplace"
+        case .bounties: "bounties"
+        case .vouchers: "vouchers"
         default: "module#\(rawValue)"
         }
     }

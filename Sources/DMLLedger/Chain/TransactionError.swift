@@ -32,6 +32,9 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
     case balances(BalancesError)
     case roles(RolesError)
     case registry(RegistryError)
+    case vouchers(VouchersError)
+    case marketplace(MarketplaceError)
+    case bounties(BountiesError)
     /// A rejection by a module that is not built in (tests, experiments).
     case other(module: ModuleID, code: String, message: String)
 
@@ -50,6 +53,9 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .balances(let reason): reason.code
         case .roles(let reason): reason.code
         case .registry(let reason): reason.code
+        case .vouchers(let reason): reason.code
+        case .marketplace(let reason): reason.code
+        case .bounties(let reason): reason.code
         case .other(_, let code, _): code
         }
     }
@@ -72,6 +78,9 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .balances(let reason): reason.description
         case .roles(let reason): reason.description
         case .registry(let reason): reason.description
+        case .vouchers(let reason): reason.description
+        case .marketplace(let reason): reason.description
+        case .bounties(let reason): reason.description
         case .other(_, _, let message): message
         }
     }

@@ -19,6 +19,8 @@ public struct BlockEnvironment: Hashable, Sendable {
 public struct CallContext: Sendable {
     public let environment: BlockEnvironment
     public let spec: ChainSpec
+    /// The chain's identity (the hash of `spec`), for signatures checked inside calls.
+    public let chainID: Hash256
     public let catalog: ModuleCatalog
     var state: StateStore
     var events: [Event] = []
@@ -29,6 +31,7 @@ public struct CallContext: Sendable {
     init(environment: BlockEnvironment, spec: ChainSpec, catalog: ModuleCatalog) {
         self.environment = environment
         self.spec = spec
+        chainID = spec.id
         self.catalog = catalog
         state = StateStore()
     }

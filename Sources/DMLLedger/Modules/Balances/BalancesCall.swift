@@ -35,6 +35,10 @@ public enum BalancesEvent: ModuleEvent, Hashable {
     case transferred(from: AccountID, to: AccountID, amount: Amount)
     /// New tokens created in `to`'s free balance (genesis allocation or faucet).
     case minted(to: AccountID, amount: Amount)
+    /// `amount` moved from `from`'s free balance into a module's escrow.
+    case escrowed(from: AccountID, escrow: EscrowID, amount: Amount)
+    /// `amount` paid out of a module's escrow into `to`'s free balance.
+    case released(escrow: EscrowID, to: AccountID, amount: Amount)
 
     public static let module = ModuleID.balances
 
@@ -49,6 +53,16 @@ public enum BalancesEvent: ModuleEvent, Hashable {
             writer.write(UInt8(1))
             writer.write(to)
             writer.write(amount)
+        case let .escrowed(from, escrow, amount):
+            writer.write(UInt8(2))
+            writer.write(from)
+            writer.write(escrow)
+            writer.write(amount)
+        case let .released(escrow, to, amount):
+            writer.write(UInt8(3))
+            writer.write(escrow)
+            writer.write(to)
+            writer.write(amount)
         }
     }
 
@@ -57,6 +71,8 @@ public enum BalancesEvent: ModuleEvent, Hashable {
         switch try reader.readUInt8("event tag") {
         case 0: self = .transferred(from: try reader.read(), to: try reader.read(), amount: try reader.read())
         case 1: self = .minted(to: try reader.read(), amount: try reader.read())
+        case 2: self = .escrowed(from: try reader.read(), escrow: try reader.read(), amount: try reader.read())
+        case 3: self = .released(escrow: try reader.read(), to: try reader.read(), amount: try reader.read())
         case let tag: throw .unknownTag(field: "balances event", offset: start, tag: UInt64(tag))
         }
     }
@@ -78,6 +94,8 @@ public enum BalancesError: RejectionReason {
     case zeroAmount
     /// (v2) A transfer from an account to itself.
     case transferToSelf
+    /// A module tried to pay more out of an escrow than it holds (a module bug if ever seen).
+    case escrowShort(escrow: EscrowID, needed: Amount, held: Amount)
 
     public var code: String {
         switch self {
@@ -88,6 +106,7 @@ public enum BalancesError: RejectionReason {
         case .faucetAmountTooLarge: "balances.faucet_amount_too_large"
         case .zeroAmount: "balances.zero_amount"
         case .transferToSelf: "balances.transfer_to_self"
+        case .escrowShort: "balances.escrow_short"
         }
     }
 
@@ -101,6 +120,7 @@ public enum BalancesError: RejectionReason {
         case let .faucetAmountTooLarge(requested, max): "faucet gives at most \(max) per call, asked for \(requested)"
         case .zeroAmount: "a transfer must move more than zero"
         case .transferToSelf: "an account cannot transfer to itself"
+        case let .escrowShort(escrow, needed, held): "\(escrow) holds \(held), cannot pay \(needed)"
         }
     }
 }

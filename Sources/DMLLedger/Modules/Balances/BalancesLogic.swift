@@ -70,7 +70,7 @@ struct BalancesRules {
         context.emit(BalancesEvent.minted(to: origin, amount: amount))
     }
 
-    /// Conservation: Σ (free + held) over all accounts == total issuance.
+    /// Conservation: Σ (free + held) over all accounts + Σ escrows == total issuance.
     static func invariantViolations(in context: CallContext) -> [String] {
         var sum: UInt64 = 0
         var overflowed = false
@@ -81,9 +81,15 @@ struct BalancesRules {
             sum = next
             if total.isZero { return ["\(account) has an empty balance entry; empty entries must be removed"] }
         }
+        for (escrow, amount) in context.entries(Balances.escrows) {
+            if amount.isZero { return ["\(escrow) has an empty entry; empty escrows must be removed"] }
+            let (next, overflow) = sum.addingReportingOverflow(amount.baseUnits)
+            overflowed = overflowed || overflow
+            sum = next
+        }
         let issuance = Balances.totalIssuance(in: context)
         if overflowed || sum != issuance.baseUnits {
-            return ["balances sum to \(overflowed ? "more than u64" : String(sum)) base units, total issuance is \(issuance.baseUnits)"]
+            return ["balances and escrows sum to \(overflowed ? "more than u64" : String(sum)) base units, total issuance is \(issuance.baseUnits)"]
         }
         return []
     }
