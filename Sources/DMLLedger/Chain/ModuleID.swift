@@ -14,6 +14,7 @@ public struct ModuleID: Hashable, Comparable, Sendable, CanonicalCodable, Custom
     public static let balances = ModuleID(3)
     public static let marketplace = ModuleID(10)
     public static let bounties = ModuleID(11)
+    public static let tasks = ModuleID(12)
     public static let vouchers = ModuleID(13)
 
     /// Numbers from here up are never used by built-in modules (tests and experiments).
@@ -29,6 +30,7 @@ public struct ModuleID: Hashable, Comparable, Sendable, CanonicalCodable, Custom
         case .balances: "balances"
         case .marketplace: "marketplace"
         case .bounties: "bounties"
+        case .tasks: "tasks"
         case .vouchers: "vouchers"
         default: "module#\(rawValue)"
         }

@@ -35,6 +35,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
     case vouchers(VouchersError)
     case marketplace(MarketplaceError)
     case bounties(BountiesError)
+    case tasks(TasksError)
     /// A rejection by a module that is not built in (tests, experiments).
     case other(module: ModuleID, code: String, message: String)
 
@@ -56,6 +57,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .vouchers(let reason): reason.code
         case .marketplace(let reason): reason.code
         case .bounties(let reason): reason.code
+        case .tasks(let reason): reason.code
         case .other(_, let code, _): code
         }
     }
@@ -81,6 +83,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .vouchers(let reason): reason.description
         case .marketplace(let reason): reason.description
         case .bounties(let reason): reason.description
+        case .tasks(let reason): reason.description
         case .other(_, _, let message): message
         }
     }

@@ -1,0 +1,282 @@
+import DMLCore
+
+/// Tasks version 1.
+public struct TasksV1: ModuleLogic {
+    public var module: ModuleID { .tasks }
+    public var version: UInt32 { 1 }
+    public init() {}
+
+    public func dispatch(_ body: [UInt8], origin: AccountID, context: inout CallContext) throws(TransactionError) {
+        let call = try decode(TasksCall.self, body)
+        do {
+            switch call {
+            case .create(let draft): try create(draft, by: origin, context: &context)
+            case .assign(let id): try assign(id, worker: origin, context: &context)
+            case let .sendResult(id, result): try sendResult(id, result, by: origin, context: &context)
+            case let .validate(id, verdict): try validate(id, verdict, by: origin, context: &context)
+            case .abandon(let id): try abandon(id, context: &context)
+            case .withdraw(let id): try withdraw(id, by: origin, context: &context)
+            }
+        } catch {
+            throw .tasks(error)
+        }
+    }
+
+    /// - Throws (in order, as seed 003): `.invalidPaysAmount`, `.invalidMaxAssignments`,
+    ///   `.taskEndTooEarly`, `.invalidQuestion`, the type's own fields (`.missingAnnotationFiles`,
+    ///   `.missingPath`, `.tooManyItems`, `.fieldTooLong`), `.rewardOverflow`,
+    ///   `.openTasksLimitReached`, `.balances(.insufficientBalance)` (reward + nothing else).
+    /// - Emits: `.escrowed`, `.created`.
+    func create(_ draft: WorkTaskDraft, by creator: AccountID, context: inout CallContext) throws(TasksError) {
+        guard !draft.rewardPerResult.isZero else { throw .invalidPaysAmount }
+        guard draft.maxAssignments > 0, draft.maxAssignments <= Tasks.maxAssignmentsMax else {
+            throw .invalidMaxAssignments(draft.maxAssignments, max: Tasks.maxAssignmentsMax)
+        }
+        guard draft.expiresAtHeight > context.height else { throw .taskEndTooEarly(expiresAt: draft.expiresAtHeight, height: context.height) }
+        guard !draft.question.isEmpty else { throw .invalidQuestion }
+        try check("question", draft.question, Tasks.questionBytesMax)
+        try validate(draft.kind)
+        guard let total = draft.rewardPerResult.multiplied(by: UInt64(draft.maxAssignments)) else { throw .rewardOverflow }
+        var open = context.get(Tasks.openTasks, Unit()) ?? []
+        guard open.count < Tasks.openTasksMax else { throw .openTasksLimitReached(max: Tasks.openTasksMax) }
+        let id = context.get(Tasks.nextTask, Unit()) ?? Identifier(1)
+        guard let next = id.next else { throw .openTasksLimitReached(max: 0) }
+        do { try Balances.deposit(total, from: creator, into: Tasks.rewardEscrow(id), context: &context) } catch { throw .balances(error) }
+        open.append(id)
+        context.set(Tasks.nextTask, Unit(), next)
+        context.set(Tasks.tasks, id, WorkTask(creator: creator, draft: draft, height: context.height, rewardsHeld: total))
+        context.set(Tasks.openTasks, Unit(), open)
+        context.set(Tasks.byCreator, creator, (context.get(Tasks.byCreator, creator) ?? []) + [id])
+        context.emit(TasksEvent.created(id, creator: creator, rewardsHeld: total))
+    }
+
+    private func validate(_ kind: TaskKind) throws(TasksError) {
+        switch kind {
+        case let .dataAnnotation(_, files, _, credentials, samples, labels, coordinates, json):
+            guard !files.isEmpty else { throw .missingAnnotationFiles }
+            for (name, list) in [("annotation files", files), ("media samples", samples)] {
+                guard list.count <= Tasks.filesMax else { throw .tooManyItems(field: name, count: list.count, max: Tasks.filesMax) }
+                for item in list { try check(name, item, Tasks.pathBytesMax) }
+            }
+            try check("credentials", credentials ?? [], Tasks.credentialsBytesMax)
+            try check("class labels", labels ?? "", Tasks.labelsBytesMax)
+            try check("class coordinates", coordinates ?? "", Tasks.coordinatesBytesMax)
+            try check("json", json ?? "", Tasks.jsonBytesMax)
+        case .modelContribution(let script): try validate(script, field: "model contributor script")
+        case .modelEngineering(let model): try validate(model, field: "model engineer path")
+        }
+    }
+
+    private func validate(_ artifact: StoredArtifact, field: String) throws(TasksError) {
+        guard !artifact.path.isEmpty else { throw .missingPath(field: field) }
+        try check(field, artifact.path, Tasks.pathBytesMax)
+        try check("credentials", artifact.credentials ?? [], Tasks.credentialsBytesMax)
+    }
+
+    private func check(_ field: String, _ text: String, _ max: Int) throws(TasksError) {
+        guard text.utf8.count <= max else { throw .fieldTooLong(field: field, bytes: text.utf8.count, max: max) }
+    }
+
+    private func check(_ field: String, _ bytes: [UInt8], _ max: Int) throws(TasksError) {
+        guard bytes.count <= max else { throw .fieldTooLong(field: field, bytes: bytes.count, max: max) }
+    }
+
+    /// - Throws (in order): `.unknownTask`, `.creatorCannotWork`, `.taskClosed`, `.taskExpired`,
+    ///   `.maxAssignmentsReached`, `.alreadyAssigned`, `.workerSubmissionLimit`,
+    ///   `.balances(.insufficientBalance)` (stake). Emits `.escrowed` (stake), `.assigned`,
+    ///   `.statusChanged` (in progress, on the first).
+    func assign(_ id: Identifier<WorkTask>, worker: AccountID, context: inout CallContext) throws(TasksError) {
+        var task = try existing(id, context)
+        guard task.creator != worker else { throw .creatorCannotWork(id) }
+        guard task.status == .created || task.status == .inProgress else { throw .taskClosed(id, status: task.status) }
+        guard context.height < task.draft.expiresAtHeight else { throw .taskExpired(id, expiredAt: task.draft.expiresAtHeight) }
+        guard task.assignments < task.draft.maxAssignments else { throw .maxAssignmentsReached(id, max: task.draft.maxAssignments) }
+        var slots = context.get(Tasks.taskSubmissions, id) ?? []
+        guard !slots.contains(where: { Tasks.submission($0, in: context)?.worker == worker }) else { throw .alreadyAssigned(id, worker: worker) }
+        var mine = context.get(Tasks.workerSubmissions, worker) ?? []
+        guard mine.count < Tasks.submissionsPerWorkerMax else { throw .workerSubmissionLimit(worker: worker, max: Tasks.submissionsPerWorkerMax) }
+        let submission = context.get(Tasks.nextSubmission, Unit()) ?? Identifier(1)
+        guard let nextSubmission = submission.next else { throw .workerSubmissionLimit(worker: worker, max: 0) }
+        let stake = task.draft.stakePerAssignment
+        if !stake.isZero {
+            do { try Balances.deposit(stake, from: worker, into: Tasks.stakeEscrow(id), context: &context) } catch { throw .balances(error) }
+        }
+        context.set(Tasks.nextSubmission, Unit(), nextSubmission)
+        slots.append(submission)
+        mine.append(submission)
+        task.assignments += 1
+        let started = task.status == .created
+        if started { task.status = .inProgress }
+        if task.assignments == task.draft.maxAssignments {
+            context.set(Tasks.openTasks, Unit(), (context.get(Tasks.openTasks, Unit()) ?? []).filter { $0 != id })
+        }
+        context.set(Tasks.tasks, id, task)
+        context.set(Tasks.submissions, submission, TaskSubmission(task: id, worker: worker, assignedAtHeight: context.height, stake: stake))
+        context.set(Tasks.taskSubmissions, id, slots)
+        context.set(Tasks.workerSubmissions, worker, mine)
+        context.emit(TasksEvent.assigned(id, submission: submission, worker: worker))
+        if started { context.emit(TasksEvent.statusChanged(id, to: .inProgress)) }
+    }
+
+    /// - Throws (in order): `.unknownSubmission`, `.notAuthorized`, `.invalidStatus`,
+    ///   `.taskExpired`, `.invalidResultSubmission`. Emits `.resultSent`, and for AutoAccept
+    ///   what `accept` emits.
+    func sendResult(_ id: Identifier<TaskSubmission>, _ result: TaskSubmission.Result, by worker: AccountID,
+                    context: inout CallContext) throws(TasksError) {
+        var submission = try existing(id, context)
+        guard submission.worker == worker else { throw .notAuthorized(id, account: worker) }
+        guard submission.status == .assigned else { throw .invalidStatus(id, status: submission.status, expected: .assigned) }
+        let task = try existing(submission.task, context)
+        guard context.height < task.draft.expiresAtHeight else { throw .taskExpired(submission.task, expiredAt: task.draft.expiresAtHeight) }
+        switch result {
+        case .inline(let text):
+            guard !text.isEmpty else { throw .invalidResultSubmission(reason: "an inline result cannot be empty") }
+            guard text.utf8.count <= Tasks.resultBytesMax else {
+                throw .invalidResultSubmission(reason: "an inline result is at most \(Tasks.resultBytesMax) bytes; store larger ones")
+            }
+        case .stored(let artifact):
+            guard !artifact.path.isEmpty else { throw .invalidResultSubmission(reason: "a stored result needs a path") }
+            guard artifact.path.utf8.count <= Tasks.pathBytesMax, (artifact.credentials ?? []).count <= Tasks.credentialsBytesMax else {
+                throw .invalidResultSubmission(reason: "the path or credentials are too long")
+            }
+        }
+        submission.result = result
+        submission.status = .pendingValidation
+        context.set(Tasks.submissions, id, submission)
+        context.emit(TasksEvent.resultSent(id, worker: worker))
+        if task.draft.validation == .autoAccept { try accept(id, context: &context) }
+    }
+
+    /// The creator's (ManualAccept) or the named validator's (CustomAccept) verdict.
+    /// - Throws (in order): `.unknownSubmission`, `.autoAcceptedTask`, `.notAuthorized`,
+    ///   `.missingReceipt` (CustomAccept), `.invalidStatus`. Emits what `accept` or `reject` emits.
+    func validate(_ id: Identifier<TaskSubmission>, _ verdict: ValidationVerdict, by actor: AccountID,
+                  context: inout CallContext) throws(TasksError) {
+        let submission = try existing(id, context)
+        let task = try existing(submission.task, context)
+        switch task.draft.validation {
+        case .autoAccept: throw .autoAcceptedTask(submission.task)
+        case .manualAccept:
+            guard actor == task.creator else { throw .notAuthorized(id, account: actor) }
+        case .customAccept(let validator, _):
+            guard actor == validator else { throw .notAuthorized(id, account: actor) }
+            guard verdict.inputDigest != nil, verdict.outputDigest != nil else { throw .missingReceipt(id) }
+        }
+        guard submission.status == .pendingValidation else { throw .invalidStatus(id, status: submission.status, expected: .pendingValidation) }
+        if verdict.accept { try accept(id, context: &context) } else { try settleAgainst(id, status: .rejected, context: &context) }
+    }
+
+    /// Pays the reward, returns the stake; completes the task when every slot is accepted.
+    private func accept(_ id: Identifier<TaskSubmission>, context: inout CallContext) throws(TasksError) {
+        var submission = try existing(id, context)
+        var task = try existing(submission.task, context)
+        let reward = task.draft.rewardPerResult
+        guard let held = task.rewardsHeld.subtracting(reward) else { throw .balances(.escrowShort(escrow: Tasks.rewardEscrow(submission.task), needed: reward, held: task.rewardsHeld)) }
+        do {
+            try Balances.release(reward, from: Tasks.rewardEscrow(submission.task), to: submission.worker, context: &context)
+            if !submission.stake.isZero {
+                try Balances.release(submission.stake, from: Tasks.stakeEscrow(submission.task), to: submission.worker, context: &context)
+            }
+        } catch {
+            throw .balances(error)
+        }
+        submission.status = .accepted
+        submission.paidAmount = reward
+        submission.paidAtHeight = context.height
+        task.rewardsHeld = held
+        task.accepted += 1
+        context.set(Tasks.submissions, id, submission)
+        context.emit(TasksEvent.accepted(id, worker: submission.worker, paid: reward))
+        if task.accepted == task.draft.maxAssignments {
+            task.status = .completed
+            context.emit(TasksEvent.statusChanged(submission.task, to: .completed))
+        }
+        context.set(Tasks.tasks, submission.task, task)
+    }
+
+    /// Rejects or abandons a submission: its stake goes to the creator, its reward stays owed
+    /// to nobody (the creator withdraws it after expiry).
+    private func settleAgainst(_ id: Identifier<TaskSubmission>, status: TaskSubmission.Status, context: inout CallContext) throws(TasksError) {
+        var submission = try existing(id, context)
+        let task = try existing(submission.task, context)
+        if !submission.stake.isZero {
+            do { try Balances.release(submission.stake, from: Tasks.stakeEscrow(submission.task), to: task.creator, context: &context) } catch {
+                throw .balances(error)
+            }
+        }
+        let forfeited = submission.stake
+        submission.status = status
+        context.set(Tasks.submissions, id, submission)
+        context.emit(status == .rejected ? TasksEvent.rejected(id, worker: submission.worker, stakeForfeited: forfeited)
+                                         : TasksEvent.abandoned(id, worker: submission.worker, stakeForfeited: forfeited))
+    }
+
+    /// After expiry, anyone closes an assignment whose result never came.
+    /// - Throws (in order): `.unknownSubmission`, `.invalidStatus`, `.taskNotExpired`. Emits `.abandoned`.
+    func abandon(_ id: Identifier<TaskSubmission>, context: inout CallContext) throws(TasksError) {
+        let submission = try existing(id, context)
+        guard submission.status == .assigned else { throw .invalidStatus(id, status: submission.status, expected: .assigned) }
+        let task = try existing(submission.task, context)
+        guard context.height >= task.draft.expiresAtHeight else { throw .taskNotExpired(submission.task, expiresAt: task.draft.expiresAtHeight) }
+        try settleAgainst(id, status: .abandoned, context: &context)
+    }
+
+    /// After expiry, the creator takes back every reward no live result can still claim.
+    /// - Throws (in order): `.unknownTask`, `.notCreator`, `.taskNotExpired`, `.nothingToWithdraw`.
+    ///   Emits `.released`, `.withdrawn`, and `.statusChanged` (withdrawn) once nothing is owed.
+    func withdraw(_ id: Identifier<WorkTask>, by actor: AccountID, context: inout CallContext) throws(TasksError) {
+        var task = try existing(id, context)
+        guard task.creator == actor else { throw .notCreator(id, account: actor) }
+        guard context.height >= task.draft.expiresAtHeight else { throw .taskNotExpired(id, expiresAt: task.draft.expiresAtHeight) }
+        let owed = owedRewards(task, id, context)
+        guard let free = task.rewardsHeld.subtracting(owed), !free.isZero else { throw .nothingToWithdraw(id) }
+        do { try Balances.release(free, from: Tasks.rewardEscrow(id), to: actor, context: &context) } catch { throw .balances(error) }
+        task.rewardsHeld = owed
+        context.emit(TasksEvent.withdrawn(id, amount: free))
+        if owed.isZero, task.status != .completed {
+            task.status = .withdrawn
+            context.set(Tasks.openTasks, Unit(), (context.get(Tasks.openTasks, Unit()) ?? []).filter { $0 != id })
+            context.emit(TasksEvent.statusChanged(id, to: .withdrawn))
+        }
+        context.set(Tasks.tasks, id, task)
+    }
+
+    /// Rewards that live results (assigned or awaiting validation) may still claim.
+    private func owedRewards(_ task: WorkTask, _ id: Identifier<WorkTask>, _ context: CallContext) -> Amount {
+        let live = (context.get(Tasks.taskSubmissions, id) ?? []).filter {
+            let status = Tasks.submission($0, in: context)?.status
+            return status == .assigned || status == .pendingValidation
+        }.count
+        return task.draft.rewardPerResult.multiplied(by: UInt64(live)) ?? .max
+    }
+
+    private func existing(_ id: Identifier<WorkTask>, _ context: CallContext) throws(TasksError) -> WorkTask {
+        guard let task = Tasks.task(id, in: context) else { throw .unknownTask(id) }
+        return task
+    }
+
+    private func existing(_ id: Identifier<TaskSubmission>, _ context: CallContext) throws(TasksError) -> TaskSubmission {
+        guard let submission = Tasks.submission(id, in: context) else { throw .unknownSubmission(id) }
+        return submission
+    }
+
+    public func invariantViolations(in context: CallContext) -> [String] {
+        var problems: [String] = []
+        var escrows = Dictionary(uniqueKeysWithValues: Balances.escrows(of: .tasks, in: context))
+        for (id, task) in context.entries(Tasks.tasks) {
+            let held = escrows.removeValue(forKey: Tasks.rewardEscrow(id)) ?? .zero
+            if held != task.rewardsHeld { problems.append("task \(id) records \(task.rewardsHeld) of rewards, its escrow holds \(held)") }
+            if task.rewardsHeld < owedRewards(task, id, context) { problems.append("task \(id) cannot pay its live results") }
+            let slots = context.get(Tasks.taskSubmissions, id) ?? []
+            if slots.count != Int(task.assignments) || task.assignments > task.draft.maxAssignments {
+                problems.append("task \(id) counts \(task.assignments) assignments, has \(slots.count), allows \(task.draft.maxAssignments)")
+            }
+            let stakes = Amount.sum(slots.compactMap { Tasks.submission($0, in: context) }
+                .filter { $0.status == .assigned || $0.status == .pendingValidation }.map(\.stake)) ?? .max
+            let stakeHeld = escrows.removeValue(forKey: Tasks.stakeEscrow(id)) ?? .zero
+            if stakes != stakeHeld { problems.append("task \(id) has \(stakes) of live stakes, its stake escrow holds \(stakeHeld)") }
+        }
+        for (escrow, amount) in escrows { problems.append("\(escrow) holds \(amount) for no task") }
+        return problems
+    }
+}
