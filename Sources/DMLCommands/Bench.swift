@@ -21,12 +21,17 @@ struct Bench: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let benchmark = LedgerBenchmark(configuration)
+        let lanes = max(1, transactions / MixedWorkload.transactionsPerLane)
         print("\n== SQLite")
-        print(try await benchmark.run(on: .sqlite(path: folder + "/bench.sqlite")) { print("  \($0)") })
+        var sqlite = try await benchmark.run(on: .sqlite(path: folder + "/bench.sqlite")) { print("  \($0)") }
+        sqlite.mixedTransactionsPerSecond = try await benchmark.runMixed(lanes: lanes, on: .sqlite(path: folder + "/mixed.sqlite")) { print("  \($0)") }
+        print(sqlite)
         if let url = postgres ?? ProcessInfo.processInfo.environment["DATABASE_URL"] {
             print("\n== PostgreSQL")
             let schema = "bench_\(UInt32.random(in: 0...UInt32.max))"
-            print(try await benchmark.run(on: .postgres(url: url, schema: schema)) { print("  \($0)") })
+            var postgres = try await benchmark.run(on: .postgres(url: url, schema: schema)) { print("  \($0)") }
+            postgres.mixedTransactionsPerSecond = try await benchmark.runMixed(lanes: lanes, on: .postgres(url: url, schema: schema + "_mixed")) { print("  \($0)") }
+            print(postgres)
         }
     }
 

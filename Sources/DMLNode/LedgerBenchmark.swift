@@ -17,6 +17,8 @@ public struct LedgerBenchmark {
 
     public struct Result: Sendable, CustomStringConvertible {
         public let location: String
+        /// The mixed marketplace workload's rate, if it was run.
+        public var mixedTransactionsPerSecond: Double?
         public let transactions: Int
         public let blocks: UInt64
         public let seconds: Double
@@ -37,7 +39,9 @@ public struct LedgerBenchmark {
             restart (replay all):      \(String(format: "%.2f", restartSeconds)) s
             restart (from snapshot):   \(String(format: "%.3f", restartFromSnapshotSeconds)) s
             log bytes per transaction: \(String(format: "%.1f", logBytesPerTransaction))
-            """
+            """ + (mixedTransactionsPerSecond.map {
+                "\nmixed marketplace tx/s:    \(Int($0)) (\(String(format: "%.2f", $0 / transfersPerSecond)) of the transfer rate)"
+            } ?? "")
         }
     }
 
@@ -102,10 +106,51 @@ public struct LedgerBenchmark {
         }
         await log.close()
         return Result(
-            location: "\(location)", transactions: transactions.count, blocks: head.height, seconds: seconds,
+            location: "\(location)", mixedTransactionsPerSecond: nil, transactions: transactions.count, blocks: head.height, seconds: seconds,
             verificationsPerSecond: verificationsPerSecond, restartSeconds: restartSeconds,
             restartFromSnapshotSeconds: restartFromSnapshotSeconds,
             logBytesPerTransaction: Double(bytes) / Double(transactions.count))
+    }
+
+    /// The mixed marketplace workload (see `MixedWorkload`) on a fresh chain at `location`:
+    /// transactions per second, each counted when durable; every one must succeed.
+    public func runMixed(lanes: Int, on location: DatabaseLocation, progress: (String) -> Void = { _ in }) async throws -> Double {
+        progress("signing a mixed workload of \(lanes) lanes…")
+        let workload = MixedWorkload(lanes: lanes)
+        var service = LedgerService.Configuration()
+        service.snapshotIntervalBlocks = 0
+        let chain = try await LocalChain.open(location, spec: workload.spec, configuration: service, logger: quietBenchmarkLogger())
+        progress("running the mixed workload…")
+        let start = ContinuousClock.now
+        var failures: [LedgerService.SubmitError] = []
+        for chunk in stride(from: 0, to: workload.creations.count, by: 4_096) {
+            let outcomes = await chain.service.submit(batch: Array(workload.creations[chunk..<min(workload.creations.count, chunk + 4_096)]))
+            failures += outcomes.compactMap { if case .failure(let error) = $0 { error } else { nil } }
+        }
+        failures += await withTaskGroup(of: [LedgerService.SubmitError].self) { group in
+            // A bounded number of submitters, each running whole lanes in order.
+            let submitters = min(64, workload.lanes.count)
+            for submitter in 0..<submitters {
+                let lanes = stride(from: submitter, to: workload.lanes.count, by: submitters).map { workload.lanes[$0] }
+                group.addTask {
+                    var failed: [LedgerService.SubmitError] = []
+                    for lane in lanes {
+                        let outcomes = await chain.service.submit(batch: lane)
+                        failed += outcomes.compactMap { if case .failure(let error) = $0 { error } else { nil } }
+                    }
+                    return failed
+                }
+            }
+            return await group.reduce([], +)
+        }
+        let seconds = (ContinuousClock.now - start).seconds
+        let violations = await chain.service.ledger.invariantViolations()
+        await chain.close()
+        guard failures.isEmpty else {
+            throw BenchmarkFailure(message: "\(failures.count) mixed transactions failed, the first with: \(failures[0])")
+        }
+        guard violations.isEmpty else { throw BenchmarkFailure(message: "invariants broken: \(violations)") }
+        return Double(workload.transactionCount) / seconds
     }
 
     /// Round-robin transfers: transaction i is sent by account i mod n, to a random account.

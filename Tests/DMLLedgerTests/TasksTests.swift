@@ -85,54 +85,56 @@ import Testing
         try chain.submit(TasksCall.assign(task).call, as: .bob)
         try chain.submit(TransferFiller.call, as: .dave)
         chain.expectRejected(TasksCall.assign(task).call, as: .carol, .tasks(.taskExpired(task, expiredAt: 4)))
-        chain.expectRejected(TasksCall.sendResult(first, .inline("0.93")).call, as: .bob, .tasks(.taskExpired(task, expiredAt: 4)))
+        chain.expectRejected(TasksCall.sendResult(task, .inline("0.93")).call, as: .bob, .tasks(.taskExpired(task, expiredAt: 4)))
     }
 
     /// The pallet's `send_task_result_success`, with the rules it left out.
     @Test func onlyTheAssignedWorkerSendsAValidResultOnce() throws {
         var chain = try created()
         try chain.submit(TasksCall.assign(task).call, as: .bob)
-        chain.expectRejected(TasksCall.sendResult(first, .inline("x")).call, as: .carol, .tasks(.notAuthorized(first, account: .carol)))
-        chain.expectRejected(TasksCall.sendResult(first, .inline("")).call, as: .bob, .tasks(.invalidResultSubmission(reason: "an inline result cannot be empty")))
-        chain.expectRejected(TasksCall.sendResult(first, .inline(String(repeating: "r", count: 2_049))).call, as: .bob,
+        chain.expectRejected(TasksCall.sendResult(task, .inline("x")).call, as: .carol, .tasks(.unknownSubmission(task, worker: .carol)))
+        chain.expectRejected(TasksCall.sendResult(task, .inline("")).call, as: .bob, .tasks(.invalidResultSubmission(reason: "an inline result cannot be empty")))
+        chain.expectRejected(TasksCall.sendResult(task, .inline(String(repeating: "r", count: 2_049))).call, as: .bob,
                              .tasks(.invalidResultSubmission(reason: "an inline result is at most 2048 bytes; store larger ones")))
-        chain.expectRejected(TasksCall.sendResult(first, .stored(StoredArtifact(path: "", storage: .ipfs))).call, as: .bob,
+        chain.expectRejected(TasksCall.sendResult(task, .stored(StoredArtifact(path: "", storage: .ipfs))).call, as: .bob,
                              .tasks(.invalidResultSubmission(reason: "a stored result needs a path")))
-        let events = try chain.submit(TasksCall.sendResult(first, .stored(StoredArtifact(path: "QmResult", storage: .ipfs))).call, as: .bob)
+        let events = try chain.submit(TasksCall.sendResult(task, .stored(StoredArtifact(path: "QmResult", storage: .ipfs))).call, as: .bob)
         #expect(events == [TasksEvent.resultSent(first, worker: .bob).event])
         #expect(submission(chain, first)?.status == .pendingValidation)
-        chain.expectRejected(TasksCall.sendResult(first, .inline("again")).call, as: .bob,
+        chain.expectRejected(TasksCall.sendResult(task, .inline("again")).call, as: .bob,
                              .tasks(.invalidStatus(first, status: .pendingValidation, expected: .assigned)))
-        chain.expectRejected(TasksCall.sendResult(Identifier(7), .inline("x")).call, as: .bob, .tasks(.unknownSubmission(Identifier(7))))
+        chain.expectRejected(TasksCall.sendResult(Identifier(7), .inline("x")).call, as: .bob, .tasks(.unknownTask(Identifier(7))))
     }
 
     @Test func autoAcceptPaysOnSubmissionAndCompletesTheTask() throws {
         var chain = try created(Self.draft(max: 1, validation: .autoAccept, stake: dml(2)))
         try chain.submit(TasksCall.assign(task).call, as: .bob)
         #expect(chain.free(.bob) == dml(18))
-        let events = try chain.submit(TasksCall.sendResult(first, .inline("accuracy 0.91")).call, as: .bob)
+        let events = try chain.submit(TasksCall.sendResult(task, .inline("accuracy 0.91")).call, as: .bob)
         #expect(events.contains(TasksEvent.accepted(first, worker: .bob, paid: dml(5)).event))
         #expect(events.last == TasksEvent.statusChanged(task, to: .completed).event)
         #expect(chain.free(.bob) == dml(25))
         #expect(submission(chain, first)?.paidAmount == dml(5))
         #expect(submission(chain, first)?.paidAtHeight == chain.ledger.head.height)
-        chain.expectRejected(TasksCall.validate(first, ValidationVerdict(accept: false)).call, as: .alice, .tasks(.autoAcceptedTask(task)))
+        chain.expectRejected(TasksCall.validate(task, worker: .bob, ValidationVerdict(accept: false)).call, as: .alice, .tasks(.autoAcceptedTask(task)))
+        chain.expectRejected(TasksCall.validate(task, worker: .dave, ValidationVerdict(accept: false)).call, as: .alice,
+                             .tasks(.unknownSubmission(task, worker: .dave)))
     }
 
     @Test func manualAcceptLetsOnlyTheCreatorDecideAndARejectionForfeitsTheStake() throws {
         var chain = try created(Self.draft(stake: dml(3)))
         try chain.submit(TasksCall.assign(task).call, as: .bob)
         try chain.submit(TasksCall.assign(task).call, as: .carol)
-        try chain.submit(TasksCall.sendResult(first, .inline("good")).call, as: .bob)
-        try chain.submit(TasksCall.sendResult(Identifier(2), .inline("spam")).call, as: .carol)
-        chain.expectRejected(TasksCall.validate(first, ValidationVerdict(accept: true)).call, as: .bob, .tasks(.notAuthorized(first, account: .bob)))
-        try chain.submit(TasksCall.validate(first, ValidationVerdict(accept: true)).call, as: .alice)
-        let rejected = try chain.submit(TasksCall.validate(Identifier(2), ValidationVerdict(accept: false)).call, as: .alice)
+        try chain.submit(TasksCall.sendResult(task, .inline("good")).call, as: .bob)
+        try chain.submit(TasksCall.sendResult(task, .inline("spam")).call, as: .carol)
+        chain.expectRejected(TasksCall.validate(task, worker: .bob, ValidationVerdict(accept: true)).call, as: .bob, .tasks(.notAuthorized(first, account: .bob)))
+        try chain.submit(TasksCall.validate(task, worker: .bob, ValidationVerdict(accept: true)).call, as: .alice)
+        let rejected = try chain.submit(TasksCall.validate(task, worker: .carol, ValidationVerdict(accept: false)).call, as: .alice)
         #expect(rejected.last == TasksEvent.rejected(Identifier(2), worker: .carol, stakeForfeited: dml(3)).event)
         #expect(chain.free(.bob) == dml(25))
         #expect(chain.free(.carol) == dml(17))
         #expect(chain.free(.alice) == dml(93))
-        chain.expectRejected(TasksCall.validate(first, ValidationVerdict(accept: false)).call, as: .alice,
+        chain.expectRejected(TasksCall.validate(task, worker: .bob, ValidationVerdict(accept: false)).call, as: .alice,
                              .tasks(.invalidStatus(first, status: .accepted, expected: .pendingValidation)))
     }
 
@@ -140,11 +142,11 @@ import Testing
         let validator = ValidationStrategy.customAccept(validator: .dave, algorithm: ContentAddress(digest: Hash256.of([7])))
         var chain = try created(Self.draft(validation: validator))
         try chain.submit(TasksCall.assign(task).call, as: .bob)
-        try chain.submit(TasksCall.sendResult(first, .inline("model hash")).call, as: .bob)
-        chain.expectRejected(TasksCall.validate(first, ValidationVerdict(accept: true, inputDigest: .zero, outputDigest: .zero)).call, as: .alice,
+        try chain.submit(TasksCall.sendResult(task, .inline("model hash")).call, as: .bob)
+        chain.expectRejected(TasksCall.validate(task, worker: .bob, ValidationVerdict(accept: true, inputDigest: .zero, outputDigest: .zero)).call, as: .alice,
                              .tasks(.notAuthorized(first, account: .alice)))
-        chain.expectRejected(TasksCall.validate(first, ValidationVerdict(accept: true)).call, as: .dave, .tasks(.missingReceipt(first)))
-        try chain.submit(TasksCall.validate(first, ValidationVerdict(accept: true, inputDigest: Hash256.of([1]), outputDigest: Hash256.of([2]))).call, as: .dave)
+        chain.expectRejected(TasksCall.validate(task, worker: .bob, ValidationVerdict(accept: true)).call, as: .dave, .tasks(.missingReceipt(first)))
+        try chain.submit(TasksCall.validate(task, worker: .bob, ValidationVerdict(accept: true, inputDigest: Hash256.of([1]), outputDigest: Hash256.of([2]))).call, as: .dave)
         #expect(submission(chain, first)?.status == .accepted)
     }
 
@@ -152,17 +154,17 @@ import Testing
         var chain = try created(Self.draft(max: 3, expiresAt: 6, stake: dml(1)))
         try chain.submit(TasksCall.assign(task).call, as: .bob)        // will abandon
         try chain.submit(TasksCall.assign(task).call, as: .carol)      // will be pending at expiry
-        try chain.submit(TasksCall.sendResult(Identifier(2), .inline("late")).call, as: .carol)
+        try chain.submit(TasksCall.sendResult(task, .inline("late")).call, as: .carol)
         chain.expectRejected(TasksCall.withdraw(task).call, as: .alice, .tasks(.taskNotExpired(task, expiresAt: 6)))
-        chain.expectRejected(TasksCall.abandon(first).call, as: .dave, .tasks(.taskNotExpired(task, expiresAt: 6)))
+        chain.expectRejected(TasksCall.abandon(task, worker: .bob).call, as: .dave, .tasks(.taskNotExpired(task, expiresAt: 6)))
         try chain.submit(TransferFiller.call, as: .dave)
-        let abandoned = try chain.submit(TasksCall.abandon(first).call, as: .dave)
+        let abandoned = try chain.submit(TasksCall.abandon(task, worker: .bob).call, as: .dave)
         #expect(abandoned.last == TasksEvent.abandoned(first, worker: .bob, stakeForfeited: dml(1)).event)
         chain.expectRejected(TasksCall.withdraw(task).call, as: .bob, .tasks(.notCreator(task, account: .bob)))
         let withdrawn = try chain.submit(TasksCall.withdraw(task).call, as: .alice)
         #expect(withdrawn.last == TasksEvent.withdrawn(task, amount: dml(10)).event)  // 3 × 5 minus carol's pending 5
         chain.expectRejected(TasksCall.withdraw(task).call, as: .alice, .tasks(.nothingToWithdraw(task)))
-        try chain.submit(TasksCall.validate(Identifier(2), ValidationVerdict(accept: false)).call, as: .alice)
+        try chain.submit(TasksCall.validate(task, worker: .carol, ValidationVerdict(accept: false)).call, as: .alice)
         let rest = try chain.submit(TasksCall.withdraw(task).call, as: .alice)
         #expect(rest.suffix(2) == [TasksEvent.withdrawn(task, amount: dml(5)).event, TasksEvent.statusChanged(task, to: .withdrawn).event])
         // 100 − 15 escrowed + 10 + 5 withdrawn + 2 forfeited stakes + the filler's base unit.

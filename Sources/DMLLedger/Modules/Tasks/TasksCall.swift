@@ -4,9 +4,10 @@ import DMLCore
 public enum TasksCall: ModuleCall, Hashable {
     case create(WorkTaskDraft)
     case assign(Identifier<WorkTask>)
-    case sendResult(Identifier<TaskSubmission>, TaskSubmission.Result)
-    case validate(Identifier<TaskSubmission>, ValidationVerdict)
-    case abandon(Identifier<TaskSubmission>)
+    /// The caller's result on a task it is assigned to (one assignment per worker per task).
+    case sendResult(Identifier<WorkTask>, TaskSubmission.Result)
+    case validate(Identifier<WorkTask>, worker: AccountID, ValidationVerdict)
+    case abandon(Identifier<WorkTask>, worker: AccountID)
     case withdraw(Identifier<WorkTask>)
 
     public static let module = ModuleID.tasks
@@ -16,8 +17,8 @@ public enum TasksCall: ModuleCall, Hashable {
         case .create(let draft): writer.write(UInt8(0)); writer.write(draft)
         case .assign(let id): writer.write(UInt8(1)); writer.write(id)
         case let .sendResult(id, result): writer.write(UInt8(2)); writer.write(id); writer.write(result)
-        case let .validate(id, verdict): writer.write(UInt8(3)); writer.write(id); writer.write(verdict)
-        case .abandon(let id): writer.write(UInt8(4)); writer.write(id)
+        case let .validate(id, worker, verdict): writer.write(UInt8(3)); writer.write(id); writer.write(worker); writer.write(verdict)
+        case let .abandon(id, worker): writer.write(UInt8(4)); writer.write(id); writer.write(worker)
         case .withdraw(let id): writer.write(UInt8(5)); writer.write(id)
         }
     }
@@ -28,8 +29,8 @@ public enum TasksCall: ModuleCall, Hashable {
         case 0: self = .create(try reader.read())
         case 1: self = .assign(try reader.read())
         case 2: self = .sendResult(try reader.read(), try reader.read())
-        case 3: self = .validate(try reader.read(), try reader.read())
-        case 4: self = .abandon(try reader.read())
+        case 3: self = .validate(try reader.read(), worker: try reader.read(), try reader.read())
+        case 4: self = .abandon(try reader.read(), worker: try reader.read())
         case 5: self = .withdraw(try reader.read())
         case let tag: throw .unknownTag(field: "tasks call", offset: start, tag: UInt64(tag))
         }
@@ -97,7 +98,7 @@ public enum TasksError: RejectionReason {
     case maxAssignmentsReached(Identifier<WorkTask>, max: UInt32)
     case alreadyAssigned(Identifier<WorkTask>, worker: AccountID)
     case workerSubmissionLimit(worker: AccountID, max: Int)
-    case unknownSubmission(Identifier<TaskSubmission>)
+    case unknownSubmission(Identifier<WorkTask>, worker: AccountID)
     case notAuthorized(Identifier<TaskSubmission>, account: AccountID)
     case invalidStatus(Identifier<TaskSubmission>, status: TaskSubmission.Status, expected: TaskSubmission.Status)
     case invalidResultSubmission(reason: String)
@@ -159,7 +160,7 @@ public enum TasksError: RejectionReason {
         case let .maxAssignmentsReached(id, max): "task \(id) already has its \(max) assignments"
         case let .alreadyAssigned(id, worker): "\(worker) already has an assignment on task \(id)"
         case let .workerSubmissionLimit(worker, max): "\(worker) already has \(max) submissions"
-        case .unknownSubmission(let id): "there is no submission \(id)"
+        case let .unknownSubmission(id, worker): "\(worker) has no assignment on task \(id)"
         case let .notAuthorized(id, account): "\(account) may not act on submission \(id)"
         case let .invalidStatus(id, status, expected): "submission \(id) is \(status), must be \(expected)"
         case .invalidResultSubmission(let reason): "invalid result: \(reason)"

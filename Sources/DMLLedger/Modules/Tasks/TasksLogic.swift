@@ -12,9 +12,10 @@ public struct TasksV1: ModuleLogic {
             switch call {
             case .create(let draft): try create(draft, by: origin, context: &context)
             case .assign(let id): try assign(id, worker: origin, context: &context)
-            case let .sendResult(id, result): try sendResult(id, result, by: origin, context: &context)
-            case let .validate(id, verdict): try validate(id, verdict, by: origin, context: &context)
-            case .abandon(let id): try abandon(id, context: &context)
+            case let .sendResult(task, result): try sendResult(on: task, result, by: origin, context: &context)
+            case let .validate(task, worker, verdict):
+                try validate(try existing(task, worker, context).id, verdict, by: origin, context: &context)
+            case let .abandon(task, worker): try abandon(try existing(task, worker, context).id, context: &context)
             case .withdraw(let id): try withdraw(id, by: origin, context: &context)
             }
         } catch {
@@ -92,7 +93,7 @@ public struct TasksV1: ModuleLogic {
         guard context.height < task.draft.expiresAtHeight else { throw .taskExpired(id, expiredAt: task.draft.expiresAtHeight) }
         guard task.assignments < task.draft.maxAssignments else { throw .maxAssignmentsReached(id, max: task.draft.maxAssignments) }
         var slots = context.get(Tasks.taskSubmissions, id) ?? []
-        guard !slots.contains(where: { Tasks.submission($0, in: context)?.worker == worker }) else { throw .alreadyAssigned(id, worker: worker) }
+        guard Tasks.submission(on: id, by: worker, in: context) == nil else { throw .alreadyAssigned(id, worker: worker) }
         var mine = context.get(Tasks.workerSubmissions, worker) ?? []
         guard mine.count < Tasks.submissionsPerWorkerMax else { throw .workerSubmissionLimit(worker: worker, max: Tasks.submissionsPerWorkerMax) }
         let submission = context.get(Tasks.nextSubmission, Unit()) ?? Identifier(1)
@@ -114,17 +115,20 @@ public struct TasksV1: ModuleLogic {
         context.set(Tasks.submissions, submission, TaskSubmission(task: id, worker: worker, assignedAtHeight: context.height, stake: stake))
         context.set(Tasks.taskSubmissions, id, slots)
         context.set(Tasks.workerSubmissions, worker, mine)
+        context.set(Tasks.assignments, TaskWorker(task: id, worker: worker), submission)
         context.emit(TasksEvent.assigned(id, submission: submission, worker: worker))
         if started { context.emit(TasksEvent.statusChanged(id, to: .inProgress)) }
     }
 
-    /// - Throws (in order): `.unknownSubmission`, `.notAuthorized`, `.invalidStatus`,
-    ///   `.taskExpired`, `.invalidResultSubmission`. Emits `.resultSent`, and for AutoAccept
-    ///   what `accept` emits.
-    func sendResult(_ id: Identifier<TaskSubmission>, _ result: TaskSubmission.Result, by worker: AccountID,
+    /// - Throws (in order): `.unknownTask`, `.unknownSubmission` (the caller has no assignment
+    ///   on the task), `.invalidStatus`, `.taskExpired`, `.invalidResultSubmission`. Emits
+    ///   `.resultSent`, and for AutoAccept what `accept` emits.
+    func sendResult(on taskID: Identifier<WorkTask>, _ result: TaskSubmission.Result, by worker: AccountID,
                     context: inout CallContext) throws(TasksError) {
-        var submission = try existing(id, context)
-        guard submission.worker == worker else { throw .notAuthorized(id, account: worker) }
+        _ = try existing(taskID, context)
+        let found = try existing(taskID, worker, context)
+        let id = found.id
+        var submission = found.submission
         guard submission.status == .assigned else { throw .invalidStatus(id, status: submission.status, expected: .assigned) }
         let task = try existing(submission.task, context)
         guard context.height < task.draft.expiresAtHeight else { throw .taskExpired(submission.task, expiredAt: task.draft.expiresAtHeight) }
@@ -148,7 +152,7 @@ public struct TasksV1: ModuleLogic {
     }
 
     /// The creator's (ManualAccept) or the named validator's (CustomAccept) verdict.
-    /// - Throws (in order): `.unknownSubmission`, `.autoAcceptedTask`, `.notAuthorized`,
+    /// - Throws (in order): `.unknownSubmission` (checked by the dispatcher), `.autoAcceptedTask`, `.notAuthorized`,
     ///   `.missingReceipt` (CustomAccept), `.invalidStatus`. Emits what `accept` or `reject` emits.
     func validate(_ id: Identifier<TaskSubmission>, _ verdict: ValidationVerdict, by actor: AccountID,
                   context: inout CallContext) throws(TasksError) {
@@ -212,7 +216,7 @@ public struct TasksV1: ModuleLogic {
     }
 
     /// After expiry, anyone closes an assignment whose result never came.
-    /// - Throws (in order): `.unknownSubmission`, `.invalidStatus`, `.taskNotExpired`. Emits `.abandoned`.
+    /// - Throws (in order): `.unknownSubmission` (checked by the dispatcher), `.invalidStatus`, `.taskNotExpired`. Emits `.abandoned`.
     func abandon(_ id: Identifier<TaskSubmission>, context: inout CallContext) throws(TasksError) {
         let submission = try existing(id, context)
         guard submission.status == .assigned else { throw .invalidStatus(id, status: submission.status, expected: .assigned) }
@@ -256,8 +260,16 @@ public struct TasksV1: ModuleLogic {
     }
 
     private func existing(_ id: Identifier<TaskSubmission>, _ context: CallContext) throws(TasksError) -> TaskSubmission {
-        guard let submission = Tasks.submission(id, in: context) else { throw .unknownSubmission(id) }
+        guard let submission = Tasks.submission(id, in: context) else {
+            preconditionFailure("submission \(id) is listed but missing")
+        }
         return submission
+    }
+
+    private func existing(_ task: Identifier<WorkTask>, _ worker: AccountID, _ context: CallContext) throws(TasksError)
+        -> (id: Identifier<TaskSubmission>, submission: TaskSubmission) {
+        guard let found = Tasks.submission(on: task, by: worker, in: context) else { throw .unknownSubmission(task, worker: worker) }
+        return found
     }
 
     public func invariantViolations(in context: CallContext) -> [String] {
