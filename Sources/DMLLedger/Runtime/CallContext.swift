@@ -28,10 +28,10 @@ public struct CallContext: Sendable {
     /// system's) may be written. Read from the registry at the start of each block.
     public private(set) var activeVersions: [ModuleID: UInt32] = [:]
 
-    init(environment: BlockEnvironment, spec: ChainSpec, catalog: ModuleCatalog) {
+    init(environment: BlockEnvironment, spec: ChainSpec, chainID: Hash256, catalog: ModuleCatalog) {
         self.environment = environment
         self.spec = spec
-        chainID = spec.id
+        self.chainID = chainID
         self.catalog = catalog
         state = StateStore()
     }

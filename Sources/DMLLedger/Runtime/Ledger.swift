@@ -34,7 +34,7 @@ public struct Ledger: Sendable {
         try validate(spec, catalog: catalog)
         var context = CallContext(
             environment: BlockEnvironment(height: 0, timestampMilliseconds: spec.genesisTimestampMilliseconds),
-            spec: spec, catalog: catalog)
+            spec: spec, chainID: spec.id, catalog: catalog)
         context.activateForGenesis(spec.modules)
         Registry.registerAtGenesis(spec.modules, context: &context)
         for admin in spec.superAdmins { Roles.grantAtGenesis(.superAdmin, to: admin, context: &context) }
@@ -79,7 +79,7 @@ public struct Ledger: Sendable {
         precondition(transactions.count <= Block.transactionCountMax, "too many transactions for one block")
         let environment = BlockEnvironment(
             height: head.height + 1, timestampMilliseconds: max(timestampMilliseconds, head.timestampMilliseconds))
-        var context = CallContext(environment: environment, spec: spec, catalog: catalog)
+        var context = CallContext(environment: environment, spec: spec, chainID: chainID, catalog: catalog)
         swap(&context.state, &state)  // moves the state in without copying it
         defer { swap(&context.state, &state) }
 
@@ -211,7 +211,7 @@ public struct Ledger: Sendable {
     public func reading<Result>(_ body: (CallContext) -> Result) -> Result {
         var context = CallContext(
             environment: BlockEnvironment(height: head.height, timestampMilliseconds: head.timestampMilliseconds),
-            spec: spec, catalog: catalog)
+            spec: spec, chainID: chainID, catalog: catalog)
         context.state = state
         context.refreshActiveModules()
         return body(context)
