@@ -66,7 +66,8 @@ public struct Simulation {
         let spec = ChainSpec(
             name: "dml-sim", isDevelopment: true, genesisTimestampMilliseconds: 1_700_000_000_000,
             allocations: keys.enumerated().map { index, key in
-                ChainSpec.Allocation(key.account, Amount(baseUnits: index == 1 ? UInt64.max / 2 : UInt64.random(in: 0...5_000_000, using: &random)))
+                ChainSpec.Allocation(key.account, Amount(baseUnits: index == 1 ? UInt64.max / 2
+                    : UInt64.random(in: 0...5_000_000, using: &random) + ((2...5).contains(index) ? 1_000_000 : 0)))  // 2–5 fund the setup
             },
             superAdmins: [keys[0].account], faucetAmountMax: Amount(baseUnits: 1_000_000))
         var model = ReferenceModel(spec: spec)
@@ -78,6 +79,22 @@ public struct Simulation {
         var chain = try await LocalChain.open(location, spec: spec, configuration: service, clock: clock.function)
         var history: [SignedTransaction] = []
         var accepted = 0, rejected = 0, restarts = 0
+
+        // Setup: one object of each marketplace module, so the random steps can use them.
+        let setup: [SimulatedAction] = [
+            .publishAlgorithm(creator: keys[2].account, price: 40_000), .approveAlgorithm(by: keys[0].account),
+            .openHub(issuer: keys[3].account, feePercent: 10), .fundHub(by: keys[3].account, amount: 300_000),
+            .createTask(creator: keys[4].account, reward: 1_000, max: 12),
+            .createBounty(owner: keys[5].account, prize: 100_000), .openBounty(by: keys[5].account),
+        ]
+        var setupBatch: [SignedTransaction] = []
+        for action in setup {
+            setupBatch.append(sign(action, keys: keys, model: model, chain: chain.service.chainID, random: &random))
+            guard model.predict(action) == nil else { throw failure(0, "the model refuses its own setup action \(action)") }
+        }
+        for (index, outcome) in (await chain.service.submit(batch: setupBatch)).enumerated() {
+            guard case .success = outcome else { throw failure(0, "setup action \(setup[index]) failed: \(outcome)") }
+        }
 
         for step in 0..<configuration.steps {
             clock.advance(byMilliseconds: UInt64.random(in: 1...5_000, using: &random))
@@ -134,6 +151,16 @@ public struct Simulation {
         guard ledger.totalIssuance.baseUnits == model.issuance else {
             throw failure(step, "issuance is \(ledger.totalIssuance.baseUnits), the model says \(model.issuance)")
         }
+        let escrows: [(String, EscrowID, UInt64)] = [
+            ("algorithm proceeds", Marketplace.escrow(Identifier(1)), model.algorithm?.proceeds ?? 0),
+            ("voucher hub", Vouchers.escrow(Identifier(1)), model.hub?.balance ?? 0),
+            ("task rewards", Tasks.rewardEscrow(Identifier(1)), model.task?.held ?? 0),
+            ("bounty prizes", Bounties.escrow(Identifier(1)), model.bounty?.funded ?? 0),
+        ]
+        for (name, escrow, expected) in escrows {
+            let held = ledger.reading { Balances.escrowBalance(escrow, in: $0) }.baseUnits
+            guard held == expected else { throw failure(step, "the \(name) escrow holds \(held), the model says \(expected)") }
+        }
         for key in keys {
             let free = ledger.balance(of: key.account).free.baseUnits
             guard free == model.free[key.account] ?? 0 else {
@@ -149,7 +176,18 @@ public struct Simulation {
                             random: inout SeededGenerator) -> SimulatedAction {
         let signer = keys.randomElement(using: &random)!.account
         let other = keys.randomElement(using: &random)!.account
-        switch Int.random(in: 0..<100, using: &random) {
+        switch Int.random(in: 0..<130, using: &random) {
+        case 100..<108: return .purchase(buyer: signer)
+        case 108..<111: return .withdrawProceeds(by: signer)
+        case 111..<119:
+            let last = model.hub?.lastNonces[other] ?? 0
+            let nonce = [last + 1, last + 1, last + 2, last].randomElement(using: &random)!
+            let forger = Int.random(in: 0..<5, using: &random) == 0
+            return .redeem(recipient: other, amount: UInt64.random(in: 0...60_000, using: &random), nonce: nonce,
+                           signer: forger ? signer : keys[3].account)
+        case 119..<124: return .assignTask(worker: signer)
+        case 124..<127: return .sendTaskResult(worker: signer)
+        case 127..<130: return .enrollBounty(participant: signer)
         case 0..<45:
             let free = model.free[signer] ?? 0
             let amount = free == 0 ? UInt64.random(in: 0...10, using: &random) : UInt64.random(in: 0...(free / 4 * 5), using: &random)
@@ -192,6 +230,31 @@ public struct Simulation {
         case .unknownModule(let account): return signed(account, Call(module: ModuleID(999), body: [0]))
         case .unknownCallTag(let account): return signed(account, Call(module: .balances, body: [9]))
         case .truncatedCall(let account): return signed(account, Call(module: .balances, body: [0, 1, 2, 3]))
+        case let .publishAlgorithm(creator, price):
+            return signed(creator, MarketplaceCall.publish(AlgorithmDraft(
+                title: "sim", description: "", dataRequired: "", tags: [], price: Amount(baseUnits: price), deviceFee: .zero,
+                artifact: ContentAddress(digest: Hash256.of([1])))).call)
+        case .approveAlgorithm(let by): return signed(by, MarketplaceCall.approve(Identifier(1)).call)
+        case .purchase(let buyer): return signed(buyer, MarketplaceCall.purchase(Identifier(1)).call)
+        case .withdrawProceeds(let by): return signed(by, MarketplaceCall.withdrawProceeds(Identifier(1)).call)
+        case let .openHub(issuer, fee): return signed(issuer, VouchersCall.openHub(feePercent: UInt8(fee)).call)
+        case let .fundHub(by, amount): return signed(by, VouchersCall.fund(hub: Identifier(1), amount: Amount(baseUnits: amount)).call)
+        case let .redeem(recipient, amount, nonce, signer):
+            let voucher = Voucher(hub: Identifier(1), recipient: recipient, amount: Amount(baseUnits: amount), nonce: nonce)
+            return signed(recipient, VouchersCall.redeem(voucher, signature: voucher.signed(by: key(signer), chain: chain)).call)
+        case let .createTask(creator, reward, max):
+            return signed(creator, TasksCall.create(WorkTaskDraft(
+                kind: .modelEngineering(model: StoredArtifact(path: "QmModel", storage: .ipfs)), question: "improve it",
+                rewardPerResult: Amount(baseUnits: reward), maxAssignments: UInt32(max), expiresAtHeight: 1_000_000_000,
+                validation: .autoAccept)).call)
+        case .assignTask(let worker): return signed(worker, TasksCall.assign(Identifier(1)).call)
+        case .sendTaskResult(let worker): return signed(worker, TasksCall.sendResult(Identifier(1), .inline("result")).call)
+        case let .createBounty(owner, prize):
+            return signed(owner, BountiesCall.create(BountyDraft(
+                title: "sim bounty", description: "", prizes: [Amount(baseUnits: prize)], enrollmentEnd: 4_000_000_000_000,
+                submissionEnd: 4_000_000_000_001, evaluationDeadline: 4_000_000_000_002, expiryRule: .refundOwner), fund: true).call)
+        case .openBounty(let by): return signed(by, BountiesCall.openEnrollment(Identifier(1)).call)
+        case .enrollBounty(let participant): return signed(participant, BountiesCall.enroll(Identifier(1)).call)
         }
     }
 }
