@@ -174,6 +174,9 @@ import Testing
     @Test func credentialsAreKeptButNeverPrinted() {
         #expect(!Self.script.description.contains("secret"))
         #expect(Self.script.description.contains("redacted"))
+        let call = TasksCall.create(Self.draft())
+        #expect(!String(describing: call).contains(String(describing: Array("secret-token".utf8))))
+        #expect(String(describing: call).contains("redacted"))
     }
 }
 

@@ -33,7 +33,7 @@ public enum AnnotationType: UInt8, Hashable, Sendable, CanonicalCodable {
 /// Credentials are kept because the original kept them, but never printed: `description`
 /// redacts them. Anything on the ledger is public; clients should store only credentials
 /// meant to be shared with the task's workers (or encrypt them).
-public struct StoredArtifact: Hashable, Sendable, CanonicalCodable, CustomStringConvertible {
+public struct StoredArtifact: Hashable, Sendable, CanonicalCodable, CustomStringConvertible, CustomDebugStringConvertible {
     public let path: String
     public let storage: StorageType
     public let credentials: [UInt8]?
@@ -45,6 +45,8 @@ public struct StoredArtifact: Hashable, Sendable, CanonicalCodable, CustomString
     }
 
     public var description: String { "\(storage) \(path)\(credentials == nil ? "" : " (credentials redacted)")" }
+    /// Redacted too: values nested in other values print through this.
+    public var debugDescription: String { description }
 
     public func encode(to writer: inout ByteWriter) {
         writer.write(path)
