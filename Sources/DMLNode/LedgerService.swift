@@ -77,6 +77,8 @@ public actor LedgerService {
 
     private typealias VerifiedBatch = [Result<VerifiedTransaction, TransactionError>]
 
+    /// The ledger as applied so far. While a block is being committed it already includes that
+    /// block; nobody is told their transaction is in it until the commit is durable.
     public private(set) var ledger: Ledger
     public nonisolated let chainID: Hash256
     private let log: BlockLog
@@ -88,6 +90,13 @@ public actor LedgerService {
     private var firstQueuedAt: UInt64?
     private var wakeup: CheckedContinuation<Void, Never>?
     private var accepting = true
+    /// Set when a commit failed in a way that leaves the log's state uncertain: the service
+    /// stops (fail-stop) and a restart rebuilds the ledger from what the log really holds.
+    private var failure: String?
+    /// Verified batches waiting for the applier; the verifier pauses at `verifiedBatchesMax`.
+    private var verifiedBatchesMax = 2
+    private var applierProgress: CheckedContinuation<Void, Never>?
+    private var committing = false
     private var blocksSinceSnapshot = 0
     private var verifierTask: Task<Void, Never>?
     private var applierTask: Task<Void, Never>?
@@ -101,6 +110,8 @@ public actor LedgerService {
         self.ledger = ledger
         chainID = ledger.chainID
         self.log = log
+        var configuration = configuration
+        configuration.transactionsPerBlockMax = min(max(1, configuration.transactionsPerBlockMax), Block.transactionCountMax)
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
@@ -139,8 +150,10 @@ public actor LedgerService {
     /// Submits transactions in order; returns each one's outcome once all are decided.
     public func submit(batch transactions: [SignedTransaction]) async -> [Outcome] {
         guard !transactions.isEmpty else { return [] }
+        if let failure { return transactions.map { _ in .failure(.storeFailed(failure)) } }
         guard accepting, verifierTask != nil else { return transactions.map { _ in .failure(.stopped) } }
-        let pending = queue.count - queueHead
+        // Everything not yet applied counts: queued, and verified but waiting for the applier.
+        let pending = queue.count - queueHead + verifiedWaiting.reduce(0) { $0 + $1.count }
         guard pending + transactions.count <= configuration.pendingTransactionsMax else {
             return transactions.map { _ in .failure(.overloaded(pending: pending)) }
         }
@@ -162,7 +175,12 @@ public actor LedgerService {
     // MARK: - Verifier stage
 
     private func verifierLoop() async {
-        while let batch = await nextBatch() {
+        while true {
+            // Back-pressure: verify ahead of the applier by a bounded number of batches only.
+            while verifiedWaiting.count >= verifiedBatchesMax {
+                await withCheckedContinuation { applierProgress = $0 }
+            }
+            guard let batch = await nextBatch() else { break }
             let transactions = batch.map(\.transaction)
             let results = await ParallelVerifier.verify(transactions, chain: chainID)
             verifiedWaiting.append(batch)
@@ -209,12 +227,18 @@ public actor LedgerService {
 
     private func applierLoop(_ stream: AsyncStream<VerifiedBatch>) async {
         for await results in stream {
-            let waiting = verifiedWaiting.removeFirst()
-            await applyAndCommit(results, waiting: waiting)
+            await applyAndCommit(results, waiting: verifiedWaiting[0])
+            verifiedWaiting.removeFirst()
+            applierProgress?.resume()
+            applierProgress = nil
         }
     }
 
     private func applyAndCommit(_ results: VerifiedBatch, waiting: [Waiting]) async {
+        if let failure {
+            for entry in waiting { resolve(entry, .failure(.storeFailed(failure))) }
+            return
+        }
         var verified: [VerifiedTransaction] = []
         var positions: [Int] = []  // index in batch of each verified transaction
         for (index, result) in results.enumerated() {
@@ -239,13 +263,13 @@ public actor LedgerService {
             ledger.undoLastBlock(production, previousHead: previousHead)
             return
         }
-        do {
-            try await log.append(block)
-        } catch {
-            logger.error("block \(block.height) not committed, undone in memory: \(error)")
+        committing = true
+        let committed = await commit(block)
+        committing = false
+        guard committed else {
             ledger.undoLastBlock(production, previousHead: previousHead)
             for (index, position) in positions.enumerated() where !rejected.contains(index) {
-                resolve(waiting[position], .failure(.storeFailed(error.description)))
+                resolve(waiting[position], .failure(.storeFailed(failure ?? "commit failed")))
             }
             return
         }
@@ -265,6 +289,23 @@ public actor LedgerService {
 
     private func resolve(_ waiting: Waiting, _ outcome: Outcome) { waiting.waiter.resolve(waiting.slot, outcome) }
 
+    /// Appends `block`; `false` if it is not in the log. A failed append whose row is there after
+    /// all (the connection broke after the commit) counts as committed. Any other failure stops
+    /// the service: the log's state is then uncertain until a restart reads it again.
+    private func commit(_ block: Block) async -> Bool {
+        do {
+            try await log.append(block)
+            return true
+        } catch {
+            if let stored = try? await log.block(at: block.height), stored == block { return true }
+            failure = "block \(block.height) could not be committed (\(error)); the sequencer stopped, restart it"
+            logger.error("\(failure!)")
+            accepting = false
+            wake()
+            return false
+        }
+    }
+
     private func snapshotIfDue() async {
         guard configuration.snapshotIntervalBlocks > 0 else { return }
         blocksSinceSnapshot += 1
@@ -274,7 +315,9 @@ public actor LedgerService {
     }
 
     /// Writes a snapshot of the current state (also used at shutdown so restarts are quick).
+    /// Never while a block is being committed: a snapshot holds only durable state.
     public func writeSnapshot() async {
+        guard !committing, failure == nil else { return }
         let head = ledger.head
         let entries = ledger.state.entries.map { (key: $0.key, value: $0.value) }
         do {

@@ -66,7 +66,7 @@ public struct MixedWorkload: Sendable {
             lane += others.map { sign($0, TasksCall.assign(task).call) }
             lane += others.map { sign($0, TasksCall.sendResult(task, .inline("accuracy 0.9")).call) }
             lane += others.map { sign(owner, TasksCall.validate(task, worker: $0.account, ValidationVerdict(accept: true)).call) }
-            lane += others.map { sign($0, MarketplaceCall.purchase(algorithm).call) }
+            lane += others.map { sign($0, MarketplaceCall.purchase(algorithm, maxPrice: .tokens(1)!).call) }
             lanes.append(lane)
         }
         self.creations = creations

@@ -235,7 +235,7 @@ public struct Simulation {
                 title: "sim", description: "", dataRequired: "", tags: [], price: Amount(baseUnits: price), deviceFee: .zero,
                 artifact: ContentAddress(digest: Hash256.of([1])))).call)
         case .approveAlgorithm(let by): return signed(by, MarketplaceCall.approve(Identifier(1)).call)
-        case .purchase(let buyer): return signed(buyer, MarketplaceCall.purchase(Identifier(1)).call)
+        case .purchase(let buyer): return signed(buyer, MarketplaceCall.purchase(Identifier(1), maxPrice: .max).call)
         case .withdrawProceeds(let by): return signed(by, MarketplaceCall.withdrawProceeds(Identifier(1)).call)
         case let .openHub(issuer, fee): return signed(issuer, VouchersCall.openHub(feePercent: UInt8(fee)).call)
         case let .fundHub(by, amount): return signed(by, VouchersCall.fund(hub: Identifier(1), amount: Amount(baseUnits: amount)).call)

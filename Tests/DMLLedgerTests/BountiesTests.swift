@@ -194,6 +194,15 @@ import Testing
         chain.expectRejected(BountiesCall.cancel(bounty).call, as: .alice, .bounties(.finalStatus(bounty, status: .paid)))
     }
 
+    @Test func afterTheDeadlineTheOwnerCanNoLongerAwardButAModeratorCan() throws {
+        var chain = try readyToAward(rule: .refundOwner)
+        chain.clock = Self.start + 31 * Self.hour
+        chain.expectRejected(BountiesCall.award(bounty, winners: [.carol, .bob]).call, as: .alice,
+                             .bounties(.deadlinePassed(bounty, deadline: Self.start + 30 * Self.hour, now: chain.clock + 1_000)))
+        try chain.submit(BountiesCall.forceWinners(bounty, winners: [.carol, .bob]).call, as: .dave)
+        #expect(stored(chain)?.status == .evaluated)
+    }
+
     @Test func afterTheDeadlineAnyoneCanPayOutAnAwardedBounty() throws {
         var chain = try readyToAward()
         try chain.submit(BountiesCall.award(bounty, winners: [.carol, .bob]).call, as: .alice)

@@ -66,7 +66,7 @@ import Testing
                              .marketplace(.wrongStatus(algorithm, status: .active, expected: .inactive)))
         chain.expectRejected(MarketplaceCall.deactivate(algorithm).call, as: .bob, .marketplace(.notCreatorOrModerator(algorithm, account: .bob)))
         try chain.submit(MarketplaceCall.deactivate(algorithm).call, as: .carol)
-        chain.expectRejected(MarketplaceCall.purchase(algorithm).call, as: .bob, .marketplace(.notForSale(algorithm, status: .inactive)))
+        chain.expectRejected(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .bob, .marketplace(.notForSale(algorithm, status: .inactive)))
         try chain.submit(MarketplaceCall.activate(algorithm).call, as: .carol)
         #expect(stored(chain)?.status == .active)
     }
@@ -74,7 +74,7 @@ import Testing
     /// The original let the buyer name the amount; here the listed price is what is paid.
     @Test func aPurchasePaysTheListedPriceIntoEscrowOncePerBuyer() throws {
         var chain = try marketplace()
-        let events = try chain.submit(MarketplaceCall.purchase(algorithm).call, as: .bob)
+        let events = try chain.submit(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .bob)
         #expect(events == [
             BalancesEvent.escrowed(from: .bob, escrow: Marketplace.escrow(algorithm), amount: dml(10)).event,
             MarketplaceEvent.purchased(algorithm, buyer: .bob, price: dml(10)).event,
@@ -82,27 +82,30 @@ import Testing
         #expect(chain.free(.bob) == dml(88))
         #expect(stored(chain)?.purchases == 1)
         #expect(stored(chain)?.proceeds == dml(10))
-        chain.expectRejected(MarketplaceCall.purchase(algorithm).call, as: .bob, .marketplace(.alreadyPurchased(algorithm, buyer: .bob)))
-        chain.expectRejected(MarketplaceCall.purchase(algorithm).call, as: .carol, .marketplace(.ownAlgorithm(algorithm)))
+        chain.expectRejected(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .bob, .marketplace(.alreadyPurchased(algorithm, buyer: .bob)))
+        chain.expectRejected(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .carol, .marketplace(.ownAlgorithm(algorithm)))
     }
 
     @Test func purchaseRejectionsComeInTheDocumentedOrder() throws {
         var chain = try marketplace(approved: false)
-        chain.expectRejected(MarketplaceCall.purchase(Identifier(7)).call, as: .carol, .marketplace(.unknownAlgorithm(Identifier(7))))
-        chain.expectRejected(MarketplaceCall.purchase(algorithm).call, as: .carol, .marketplace(.notForSale(algorithm, status: .pendingReview)))
+        chain.expectRejected(MarketplaceCall.purchase(Identifier(7), maxPrice: .max).call, as: .carol, .marketplace(.unknownAlgorithm(Identifier(7))))
+        chain.expectRejected(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .carol, .marketplace(.notForSale(algorithm, status: .pendingReview)))
         try chain.submit(MarketplaceCall.approve(algorithm).call, as: .dave)
-        chain.expectRejected(MarketplaceCall.purchase(algorithm).call, as: .carol, .marketplace(.ownAlgorithm(algorithm)))
+        chain.expectRejected(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .carol, .marketplace(.ownAlgorithm(algorithm)))
         try chain.submit(MarketplaceCall.forceBuy(algorithm, buyer: .dave).call, as: .alice)
-        chain.expectRejected(MarketplaceCall.purchase(algorithm).call, as: .dave, .marketplace(.alreadyPurchased(algorithm, buyer: .dave)))
+        chain.expectRejected(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .dave, .marketplace(.alreadyPurchased(algorithm, buyer: .dave)))
         try chain.submit(MarketplaceCall.setPrice(algorithm, price: dml(500), deviceFee: .zero).call, as: .carol)
-        chain.expectRejected(MarketplaceCall.purchase(algorithm).call, as: .bob,
+        // A price raised just before the purchase lands cannot take more than the buyer allowed.
+        chain.expectRejected(MarketplaceCall.purchase(algorithm, maxPrice: dml(10)).call, as: .bob,
+                             .marketplace(.priceAboveLimit(algorithm, price: dml(500), limit: dml(10))))
+        chain.expectRejected(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .bob,
                              .marketplace(.balances(.insufficientBalance(account: .bob, needed: dml(500), free: dml(98)))))
     }
 
     @Test func theCreatorWithdrawsProceedsAndTheEscrowEmpties() throws {
         var chain = try marketplace()
-        try chain.submit(MarketplaceCall.purchase(algorithm).call, as: .bob)
-        try chain.submit(MarketplaceCall.purchase(algorithm).call, as: .alice)
+        try chain.submit(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .bob)
+        try chain.submit(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .alice)
         chain.expectRejected(MarketplaceCall.withdrawProceeds(algorithm).call, as: .dave, .marketplace(.notCreator(algorithm, account: .dave)))
         let events = try chain.submit(MarketplaceCall.withdrawProceeds(algorithm).call, as: .carol)
         #expect(events.last == MarketplaceEvent.proceedsWithdrawn(algorithm, creator: .carol, amount: dml(20)).event)
@@ -117,7 +120,7 @@ import Testing
         try chain.submit(MarketplaceCall.forceBuy(algorithm, buyer: .bob).call, as: .dave)
         #expect(chain.free(.bob) == dml(98))
         #expect(chain.ledger.reading { Marketplace.purchase(self.algorithm, by: .bob, in: $0) }?.forced == true)
-        try chain.submit(MarketplaceCall.purchase(algorithm).call, as: .alice)
+        try chain.submit(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .alice)
         chain.expectRejected(MarketplaceCall.changeCreator(algorithm, to: .carol).call, as: .dave, .marketplace(.sameCreator(algorithm)))
         let events = try chain.submit(MarketplaceCall.changeCreator(algorithm, to: .bob).call, as: .dave)
         #expect(events == [MarketplaceEvent.creatorChanged(algorithm, from: .carol, to: .bob).event])
@@ -142,7 +145,7 @@ import Testing
     @Test func downloadsAreCountedForBuyersAndTheCreatorOnly() throws {
         var chain = try marketplace()
         chain.expectRejected(MarketplaceCall.recordDownload(algorithm).call, as: .bob, .marketplace(.notAllowedToDownload(algorithm, account: .bob)))
-        try chain.submit(MarketplaceCall.purchase(algorithm).call, as: .bob)
+        try chain.submit(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .bob)
         try chain.submit(MarketplaceCall.recordDownload(algorithm).call, as: .bob)
         try chain.submit(MarketplaceCall.recordDownload(algorithm).call, as: .carol)
         #expect(stored(chain)?.downloads == 2)

@@ -149,3 +149,31 @@ struct TrespassingLogic: ModuleLogic {
         }
     }
 }
+
+/// A test module whose one call emits `count` events.
+struct ChattyLogic: ModuleLogic {
+    static let id = ModuleID(60_004)
+    var module: ModuleID { Self.id }
+    var version: UInt32 { 1 }
+    func dispatch(_ body: [UInt8], origin: AccountID, context: inout CallContext) throws(TransactionError) {
+        let count = Int(body.first ?? 0) * 10_000
+        for _ in 0..<count { context.events.append(Event(module: Self.id, body: [])) }
+    }
+}
+
+@Suite struct BlockLimitTests {
+    /// No block may hold more events than a reader accepts: the overflowing transaction is
+    /// refused as `blockFull` (to be resent) and the block stays readable.
+    @Test func aTransactionWhoseEventsOverflowTheBlockWaitsForTheNext() throws {
+        var chain = TestChain(catalog: ModuleCatalog.standard.adding([ChattyLogic()]))
+        try chain.submit(RegistryCall.scheduleUpgrade(module: ChattyLogic.id, version: 1, fromHeight: 2).call, as: .alice)
+        try chain.submit(TransferFiller.call, as: .bob)
+        let first = chain.sign(Call(module: ChattyLogic.id, body: [60]), as: .bob)  // 600 000 events
+        let second = chain.sign(Call(module: ChattyLogic.id, body: [60]), as: .carol)
+        let outcomes = chain.produce([first, second])
+        #expect(outcomes[0] == .success(()))
+        #expect(outcomes[1] == .failure(.blockFull(events: 600_000, room: Block.eventCountMax - 600_000)))
+        let block = try #require(chain.blocks.last)
+        #expect(try Block(canonicalBytes: block.canonicalBytes).events.count == 600_000)
+    }
+}

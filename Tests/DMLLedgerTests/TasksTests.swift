@@ -156,9 +156,9 @@ import Testing
         try chain.submit(TasksCall.assign(task).call, as: .carol)      // will be pending at expiry
         try chain.submit(TasksCall.sendResult(task, .inline("late")).call, as: .carol)
         chain.expectRejected(TasksCall.withdraw(task).call, as: .alice, .tasks(.taskNotExpired(task, expiresAt: 6)))
-        chain.expectRejected(TasksCall.abandon(task, worker: .bob).call, as: .dave, .tasks(.taskNotExpired(task, expiresAt: 6)))
+        chain.expectRejected(TasksCall.settle(task, worker: .bob).call, as: .dave, .tasks(.taskNotExpired(task, expiresAt: 6)))
         try chain.submit(TransferFiller.call, as: .dave)
-        let abandoned = try chain.submit(TasksCall.abandon(task, worker: .bob).call, as: .dave)
+        let abandoned = try chain.submit(TasksCall.settle(task, worker: .bob).call, as: .dave)
         #expect(abandoned.last == TasksEvent.abandoned(first, worker: .bob, stakeForfeited: dml(1)).event)
         chain.expectRejected(TasksCall.withdraw(task).call, as: .bob, .tasks(.notCreator(task, account: .bob)))
         let withdrawn = try chain.submit(TasksCall.withdraw(task).call, as: .alice)
@@ -169,6 +169,22 @@ import Testing
         #expect(rest.suffix(2) == [TasksEvent.withdrawn(task, amount: dml(5)).event, TasksEvent.statusChanged(task, to: .withdrawn).event])
         // 100 − 15 escrowed + 10 + 5 withdrawn + 2 forfeited stakes + the filler's base unit.
         #expect(chain.free(.alice) == Amount(baseUnits: 102_000_000_001))
+    }
+
+    /// A creator who never judges a result cannot keep the worker's reward and stake.
+    @Test func aResultLeftUnjudgedPastTheGracePeriodIsSettledAsAccepted() throws {
+        var chain = try created(Self.draft(max: 1, expiresAt: 4, stake: dml(2)))
+        try chain.submit(TasksCall.assign(task).call, as: .bob)
+        try chain.submit(TasksCall.sendResult(task, .inline("done")).call, as: .bob)
+        chain.expectRejected(TasksCall.settle(task, worker: .bob).call, as: .dave,
+                             .tasks(.validationNotOverdue(task, untilHeight: 4 + Tasks.validationGraceBlocks)))
+        // Empty blocks are taken back, so move the height on with real transactions.
+        for _ in 0..<(4 + Tasks.validationGraceBlocks - chain.ledger.head.height - 1) { try chain.submit(TransferFiller.call, as: .dave) }
+        let events = try chain.submit(TasksCall.settle(task, worker: .bob).call, as: .dave)
+        #expect(events.contains(TasksEvent.accepted(first, worker: .bob, paid: dml(5)).event))
+        #expect(chain.free(.bob) == dml(25))
+        chain.expectRejected(TasksCall.settle(task, worker: .bob).call, as: .dave,
+                             .tasks(.invalidStatus(first, status: .accepted, expected: .assigned)))
     }
 
     @Test func credentialsAreKeptButNeverPrinted() {

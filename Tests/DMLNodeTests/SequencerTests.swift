@@ -109,6 +109,32 @@ import Testing
         await chain.log.close()
     }
 
+    /// A commit that fails leaves the log's state uncertain: the block is undone in memory, its
+    /// senders are told, and the sequencer stops until a restart reads the log again.
+    @Test func aFailedCommitStopsTheSequencerWithoutLosingAnything() async throws {
+        let path = Fixtures.temporaryDirectory() + "/ledger.sqlite"
+        let chain = try await LocalChain.open(.sqlite(path: path), spec: Fixtures.spec())
+        let first = await chain.submit(BalancesCall.transfer(to: Fixtures.keys[1].account, amount: .tokens(1)!).call, as: Fixtures.keys[0])
+        #expect((try? first.get())?.height == 1)
+        await chain.log.close()  // the database goes away underneath the sequencer
+        let failed = await chain.submit(BalancesCall.transfer(to: Fixtures.keys[1].account, amount: .tokens(1)!).call, as: Fixtures.keys[0])
+        guard case .failure(.storeFailed) = failed else {
+            Issue.record("expected storeFailed, got \(failed)")
+            return
+        }
+        #expect(await chain.service.head.height == 1)
+        let later = await chain.submit(BalancesCall.transfer(to: Fixtures.keys[2].account, amount: .tokens(1)!).call, as: Fixtures.keys[0])
+        guard case .failure(.storeFailed) = later else {
+            Issue.record("a stopped sequencer accepted work: \(later)")
+            return
+        }
+        await chain.service.stop()
+        let reopened = try await LocalChain.open(.sqlite(path: path))
+        #expect(await reopened.service.head.height == 1)
+        #expect(await reopened.service.ledger.nextNonce(of: Fixtures.keys[0].account) == 1)
+        await reopened.close()
+    }
+
     @Test func parallelVerificationKeepsInputOrder() async throws {
         let chain = try await openChain()
         var batch = transfers(chain, from: Fixtures.keys[0], count: 300)

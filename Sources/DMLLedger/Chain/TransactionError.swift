@@ -29,6 +29,9 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
     case malformedCall(ModuleID, DecodingError)
     /// The module's active version has no call with this tag.
     case unknownCall(ModuleID, version: UInt32, tag: UInt8)
+    /// The transaction's events do not fit in this block (at most `Block.eventCountMax`);
+    /// resend it: it will go into a later block.
+    case blockFull(events: Int, room: Int)
     case balances(BalancesError)
     case roles(RolesError)
     case registry(RegistryError)
@@ -51,6 +54,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .moduleLogicMissing: "tx.module_logic_missing"
         case .malformedCall: "tx.malformed_call"
         case .unknownCall: "tx.unknown_call"
+        case .blockFull: "tx.block_full"
         case .balances(let reason): reason.code
         case .roles(let reason): reason.code
         case .registry(let reason): reason.code
@@ -77,6 +81,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
             "this software lacks version \(version) of module \(module); upgrade the software"
         case let .malformedCall(module, error): "malformed \(module) call: \(error)"
         case let .unknownCall(module, version, tag): "\(module) version \(version) has no call with tag \(tag)"
+        case let .blockFull(events, room): "the transaction emits \(events) events, the block has room for \(room); resend it"
         case .balances(let reason): reason.description
         case .roles(let reason): reason.description
         case .registry(let reason): reason.description

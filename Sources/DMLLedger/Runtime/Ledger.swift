@@ -95,8 +95,13 @@ public struct Ledger: Sendable {
         var rejections: [(Int, TransactionError)] = []
         accepted.reserveCapacity(transactions.count)
         for (index, transaction) in transactions.enumerated() {
-            do {
+            do throws(TransactionError) {
                 try apply(transaction, context: &context)
+                // A block never holds more events than a reader accepts: the transaction waits
+                // for the next block (a transaction alone over the limit is refused for good).
+                guard events.count + context.events.count <= Block.eventCountMax else {
+                    throw .blockFull(events: context.events.count, room: Block.eventCountMax - events.count)
+                }
                 context.state.commitTransaction()
                 let phase = EventPhase.transaction(UInt32(accepted.count))
                 events.append(contentsOf: context.events.map { EventRecord(phase: phase, event: $0) })

@@ -136,6 +136,7 @@ public enum BountiesError: RejectionReason {
     case winnerNotEnrolled(Identifier<Bounty>, AccountID)
     case winnerDidNotSubmit(Identifier<Bounty>, AccountID)
     case deadlineNotPassed(Identifier<Bounty>, deadline: UInt64, now: UInt64)
+    case deadlinePassed(Identifier<Bounty>, deadline: UInt64, now: UInt64)
     case hasParticipants(Identifier<Bounty>, count: UInt32)
     case finalStatus(Identifier<Bounty>, status: Bounty.Status)
     case balances(BalancesError)
@@ -167,6 +168,7 @@ public enum BountiesError: RejectionReason {
         case .winnerNotEnrolled: "bounties.winner_not_enrolled"
         case .winnerDidNotSubmit: "bounties.winner_did_not_submit"
         case .deadlineNotPassed: "bounties.deadline_not_passed"
+        case .deadlinePassed: "bounties.deadline_passed"
         case .hasParticipants: "bounties.has_participants"
         case .finalStatus: "bounties.final_status"
         case .balances(let error): error.code
@@ -200,6 +202,8 @@ public enum BountiesError: RejectionReason {
         case let .winnerNotEnrolled(id, account): "winner \(account) is not enrolled in bounty \(id)"
         case let .winnerDidNotSubmit(id, account): "winner \(account) submitted nothing to bounty \(id)"
         case let .deadlineNotPassed(id, deadline, now): "bounty \(id)'s evaluation deadline \(deadline) ms has not passed (now \(now) ms)"
+        case let .deadlinePassed(id, deadline, now):
+            "bounty \(id)'s evaluation deadline \(deadline) ms has passed (now \(now) ms); anyone may apply its expiry rule"
         case let .hasParticipants(id, count): "bounty \(id) has \(count) participants; only a moderator can cancel it now"
         case let .finalStatus(id, status): "bounty \(id) is \(status); nothing more can happen to it"
         case .balances(let error): error.description

@@ -140,9 +140,12 @@ public struct BountiesV1: ModuleLogic {
 
     /// Names one winner per prize, in rank order. Owner or moderator; `forced` (moderator
     /// only) also allows re-awarding an evaluated bounty and winners who did not submit.
+    /// After the evaluation deadline only a moderator may award: the bounty's expiry rule is
+    /// anyone's to apply then, and a late owner cannot pre-empt it.
     /// - Throws (in order): `.notModerator` (forced), `.unknownBounty`, `.notOwnerOrModerator`,
-    ///   `.wrongStatus`, `.wrongWinnerCount`, `.duplicateWinner`, `.winnerNotEnrolled`,
-    ///   `.winnerDidNotSubmit`. Emits `.statusChanged` (evaluated), `.awarded`.
+    ///   `.wrongStatus`, `.deadlinePassed` (not forced), `.wrongWinnerCount`, then for each
+    ///   winner in rank order `.duplicateWinner`, `.winnerNotEnrolled`, `.winnerDidNotSubmit`.
+    ///   Emits `.statusChanged` (evaluated), `.awarded`.
     func award(_ id: Identifier<Bounty>, winners: [AccountID], by actor: AccountID, forced: Bool,
                context: inout CallContext) throws(BountiesError) {
         if forced, !Roles.has(.moderator, actor, in: context) { throw .notModerator(actor) }
@@ -151,6 +154,10 @@ public struct BountiesV1: ModuleLogic {
         let current = bounty.effectiveStatus(at: context.environment.timestampMilliseconds)
         guard current == .submissionsClosed || (forced && current == .evaluated) else {
             throw .wrongStatus(id, status: current, expected: .submissionsClosed)
+        }
+        let now = context.environment.timestampMilliseconds
+        guard forced || now <= bounty.draft.evaluationDeadline else {
+            throw .deadlinePassed(id, deadline: bounty.draft.evaluationDeadline, now: now)
         }
         guard winners.count == bounty.draft.prizes.count else {
             throw .wrongWinnerCount(id, winners: winners.count, prizes: bounty.draft.prizes.count)
@@ -240,7 +247,8 @@ public struct BountiesV1: ModuleLogic {
     /// Moderator override of a non-final status (seed 000 `forceSetStatus`); money moves only
     /// through payout, cancel and expire, so final statuses cannot be forced.
     /// - Throws: `.notModerator`, `.unknownBounty`, `.finalStatus` (current or target),
-    ///   `.notFullyFunded` (target past pending). Emits `.statusChanged`.
+    ///   `.notFullyFunded` (target past pending), `.wrongWinnerCount` (target evaluated without
+    ///   winners). Emits `.statusChanged`.
     func forceStatus(_ id: Identifier<Bounty>, _ target: Bounty.Status, by actor: AccountID, context: inout CallContext) throws(BountiesError) {
         guard Roles.has(.moderator, actor, in: context) else { throw .notModerator(actor) }
         var bounty = try existing(id, context)

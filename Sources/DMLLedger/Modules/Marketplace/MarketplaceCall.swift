@@ -10,7 +10,9 @@ public enum MarketplaceCall: ModuleCall, Hashable {
     case deactivate(Identifier<Algorithm>)
     case setPrice(Identifier<Algorithm>, price: Amount, deviceFee: Amount)
     case changeCreator(Identifier<Algorithm>, to: AccountID)
-    case purchase(Identifier<Algorithm>)
+    /// Buy at the listed price, if it is at most `maxPrice` (so a price raised just before the
+    /// purchase lands cannot take more than the buyer agreed to).
+    case purchase(Identifier<Algorithm>, maxPrice: Amount)
     case forceBuy(Identifier<Algorithm>, buyer: AccountID)
     case withdrawProceeds(Identifier<Algorithm>)
     case recordDownload(Identifier<Algorithm>)
@@ -27,7 +29,7 @@ public enum MarketplaceCall: ModuleCall, Hashable {
         case .deactivate(let id): writer.write(UInt8(5)); writer.write(id)
         case let .setPrice(id, price, deviceFee): writer.write(UInt8(6)); writer.write(id); writer.write(price); writer.write(deviceFee)
         case let .changeCreator(id, to): writer.write(UInt8(7)); writer.write(id); writer.write(to)
-        case .purchase(let id): writer.write(UInt8(8)); writer.write(id)
+        case let .purchase(id, maxPrice): writer.write(UInt8(8)); writer.write(id); writer.write(maxPrice)
         case let .forceBuy(id, buyer): writer.write(UInt8(9)); writer.write(id); writer.write(buyer)
         case .withdrawProceeds(let id): writer.write(UInt8(10)); writer.write(id)
         case .recordDownload(let id): writer.write(UInt8(11)); writer.write(id)
@@ -45,7 +47,7 @@ public enum MarketplaceCall: ModuleCall, Hashable {
         case 5: self = .deactivate(try reader.read())
         case 6: self = .setPrice(try reader.read(), price: try reader.read(), deviceFee: try reader.read())
         case 7: self = .changeCreator(try reader.read(), to: try reader.read())
-        case 8: self = .purchase(try reader.read())
+        case 8: self = .purchase(try reader.read(), maxPrice: try reader.read())
         case 9: self = .forceBuy(try reader.read(), buyer: try reader.read())
         case 10: self = .withdrawProceeds(try reader.read())
         case 11: self = .recordDownload(try reader.read())
@@ -115,6 +117,7 @@ public enum MarketplaceError: RejectionReason {
     case notForSale(Identifier<Algorithm>, status: Algorithm.Status)
     case ownAlgorithm(Identifier<Algorithm>)
     case alreadyPurchased(Identifier<Algorithm>, buyer: AccountID)
+    case priceAboveLimit(Identifier<Algorithm>, price: Amount, limit: Amount)
     case noProceeds(Identifier<Algorithm>)
     case notAllowedToDownload(Identifier<Algorithm>, account: AccountID)
     case balances(BalancesError)
@@ -135,6 +138,7 @@ public enum MarketplaceError: RejectionReason {
         case .notForSale: "marketplace.not_for_sale"
         case .ownAlgorithm: "marketplace.own_algorithm"
         case .alreadyPurchased: "marketplace.already_purchased"
+        case .priceAboveLimit: "marketplace.price_above_limit"
         case .noProceeds: "marketplace.no_proceeds"
         case .notAllowedToDownload: "marketplace.not_allowed_to_download"
         case .balances(let error): error.code
@@ -157,6 +161,7 @@ public enum MarketplaceError: RejectionReason {
         case let .notForSale(id, status): "algorithm \(id) is \(status), only active algorithms are sold"
         case .ownAlgorithm(let id): "the creator of algorithm \(id) cannot buy it"
         case let .alreadyPurchased(id, buyer): "\(buyer) already bought algorithm \(id)"
+        case let .priceAboveLimit(id, price, limit): "algorithm \(id) costs \(price), more than the \(limit) you allowed"
         case .noProceeds(let id): "algorithm \(id) has no proceeds to withdraw"
         case let .notAllowedToDownload(id, account): "\(account) has not bought algorithm \(id)"
         case .balances(let error): error.description

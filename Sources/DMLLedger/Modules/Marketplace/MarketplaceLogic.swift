@@ -18,7 +18,7 @@ public struct MarketplaceV1: ModuleLogic {
             case .deactivate(let id): try toggle(id, from: .active, to: .inactive, by: origin, context: &context)
             case let .setPrice(id, price, deviceFee): try setPrice(id, price: price, deviceFee: deviceFee, by: origin, context: &context)
             case let .changeCreator(id, to): try changeCreator(id, to: to, by: origin, context: &context)
-            case .purchase(let id): try purchase(id, by: origin, context: &context)
+            case let .purchase(id, maxPrice): try purchase(id, maxPrice: maxPrice, by: origin, context: &context)
             case let .forceBuy(id, buyer): try forceBuy(id, for: buyer, by: origin, context: &context)
             case .withdrawProceeds(let id): try withdrawProceeds(id, by: origin, context: &context)
             case .recordDownload(let id): try recordDownload(id, by: origin, context: &context)
@@ -28,8 +28,9 @@ public struct MarketplaceV1: ModuleLogic {
         }
     }
 
-    /// - Throws (in order): `.titleEmpty`, `.fieldTooLong` (title, description, data required,
-    ///   each tag), `.tooManyTags`, `.tagEmpty`, `.tooManyAlgorithms`. Emits `.published`.
+    /// - Throws (in order): `.titleEmpty`, `.fieldTooLong` (title, description, data required),
+    ///   `.tooManyTags`, then for each tag `.tagEmpty` and `.fieldTooLong`, `.tooManyAlgorithms`.
+    ///   Emits `.published`.
     func publish(_ draft: AlgorithmDraft, by creator: AccountID, context: inout CallContext) throws(MarketplaceError) {
         try validate(draft)
         var owned = context.get(Marketplace.byCreator, creator) ?? []
@@ -67,6 +68,7 @@ public struct MarketplaceV1: ModuleLogic {
     func publishVersion(_ id: Identifier<Algorithm>, artifact: ContentAddress, by actor: AccountID, context: inout CallContext) throws(MarketplaceError) {
         var algorithm = try existing(id, context)
         guard algorithm.creator == actor else { throw .notCreator(id, account: actor) }
+        guard algorithm.version < .max else { throw .fieldTooLong(field: "version", bytes: 4, max: 4) }
         algorithm.version += 1
         algorithm.draft.artifact = artifact
         let wasReviewed = algorithm.status != .pendingReview
@@ -133,13 +135,15 @@ public struct MarketplaceV1: ModuleLogic {
 
     /// Pays the listed price into the algorithm's escrow, once per buyer.
     /// - Throws (in order): `.unknownAlgorithm`, `.notForSale`, `.ownAlgorithm`,
-    ///   `.alreadyPurchased`, `.balances(.insufficientBalance)`. Emits `.escrowed`, `.purchased`.
-    func purchase(_ id: Identifier<Algorithm>, by buyer: AccountID, context: inout CallContext) throws(MarketplaceError) {
+    ///   `.alreadyPurchased`, `.priceAboveLimit`, `.balances(.insufficientBalance)`.
+    ///   Emits `.escrowed`, `.purchased`.
+    func purchase(_ id: Identifier<Algorithm>, maxPrice: Amount, by buyer: AccountID, context: inout CallContext) throws(MarketplaceError) {
         var algorithm = try existing(id, context)
         guard algorithm.status == .active else { throw .notForSale(id, status: algorithm.status) }
         guard algorithm.creator != buyer else { throw .ownAlgorithm(id) }
         guard Marketplace.purchase(id, by: buyer, in: context) == nil else { throw .alreadyPurchased(id, buyer: buyer) }
         let price = algorithm.draft.price
+        guard price <= maxPrice else { throw .priceAboveLimit(id, price: price, limit: maxPrice) }
         guard let proceeds = algorithm.proceeds.adding(price) else { throw .balances(.issuanceOverflow) }
         if !price.isZero {
             do { try Balances.deposit(price, from: buyer, into: Marketplace.escrow(id), context: &context) } catch { throw .balances(error) }

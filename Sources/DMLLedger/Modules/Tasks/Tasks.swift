@@ -17,6 +17,9 @@ import DMLCore
 /// are held at assignment, returned on acceptance, forfeited to the creator on rejection or
 /// abandonment. After expiry the creator withdraws whatever is not owed to pending results.
 ///
+/// A result left unjudged `validationGraceBlocks` after expiry can be settled by anyone, and is
+/// then accepted: a creator who disappears cannot keep a worker's reward and stake.
+///
 /// Invariants: each reward escrow equals its task's `rewardsHeld` and covers every result that
 /// may still be accepted; each stake escrow equals the stakes of live submissions.
 public enum Tasks {
@@ -31,6 +34,10 @@ public enum Tasks {
     public static let maxAssignmentsMax: UInt32 = 10_000
     public static let openTasksMax = 10_000
     public static let submissionsPerWorkerMax = 10_000
+    public static let tasksPerCreatorMax = 10_000
+    /// How long after expiry a creator (or validator) has to judge a result before anyone can
+    /// settle it as accepted.
+    public static let validationGraceBlocks: UInt64 = 1_000
 
     static let tasks = StorageMap<Identifier<WorkTask>, WorkTask>(module: .tasks, map: 0)
     static let nextTask = StorageMap<Unit, Identifier<WorkTask>>(module: .tasks, map: 1)

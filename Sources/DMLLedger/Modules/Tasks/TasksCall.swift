@@ -7,7 +7,9 @@ public enum TasksCall: ModuleCall, Hashable {
     /// The caller's result on a task it is assigned to (one assignment per worker per task).
     case sendResult(Identifier<WorkTask>, TaskSubmission.Result)
     case validate(Identifier<WorkTask>, worker: AccountID, ValidationVerdict)
-    case abandon(Identifier<WorkTask>, worker: AccountID)
+    /// Settles a stalled assignment after expiry: no result → abandoned (stake to the creator);
+    /// a result still unjudged after the grace period → accepted (reward and stake to the worker).
+    case settle(Identifier<WorkTask>, worker: AccountID)
     case withdraw(Identifier<WorkTask>)
 
     public static let module = ModuleID.tasks
@@ -18,7 +20,7 @@ public enum TasksCall: ModuleCall, Hashable {
         case .assign(let id): writer.write(UInt8(1)); writer.write(id)
         case let .sendResult(id, result): writer.write(UInt8(2)); writer.write(id); writer.write(result)
         case let .validate(id, worker, verdict): writer.write(UInt8(3)); writer.write(id); writer.write(worker); writer.write(verdict)
-        case let .abandon(id, worker): writer.write(UInt8(4)); writer.write(id); writer.write(worker)
+        case let .settle(id, worker): writer.write(UInt8(4)); writer.write(id); writer.write(worker)
         case .withdraw(let id): writer.write(UInt8(5)); writer.write(id)
         }
     }
@@ -30,7 +32,7 @@ public enum TasksCall: ModuleCall, Hashable {
         case 1: self = .assign(try reader.read())
         case 2: self = .sendResult(try reader.read(), try reader.read())
         case 3: self = .validate(try reader.read(), worker: try reader.read(), try reader.read())
-        case 4: self = .abandon(try reader.read(), worker: try reader.read())
+        case 4: self = .settle(try reader.read(), worker: try reader.read())
         case 5: self = .withdraw(try reader.read())
         case let tag: throw .unknownTag(field: "tasks call", offset: start, tag: UInt64(tag))
         }
@@ -106,6 +108,8 @@ public enum TasksError: RejectionReason {
     case missingReceipt(Identifier<TaskSubmission>)
     case taskNotExpired(Identifier<WorkTask>, expiresAt: UInt64)
     case nothingToWithdraw(Identifier<WorkTask>)
+    case validationNotOverdue(Identifier<WorkTask>, untilHeight: UInt64)
+    case tooManyTasks(creator: AccountID, max: Int)
     case notCreator(Identifier<WorkTask>, account: AccountID)
     case balances(BalancesError)
 
@@ -136,6 +140,8 @@ public enum TasksError: RejectionReason {
         case .missingReceipt: "tasks.missing_receipt"
         case .taskNotExpired: "tasks.task_not_expired"
         case .nothingToWithdraw: "tasks.nothing_to_withdraw"
+        case .validationNotOverdue: "tasks.validation_not_overdue"
+        case .tooManyTasks: "tasks.too_many_tasks"
         case .notCreator: "tasks.not_creator"
         case .balances(let error): error.code
         }
@@ -168,6 +174,8 @@ public enum TasksError: RejectionReason {
         case .missingReceipt(let id): "a custom validator's verdict on submission \(id) must carry its run receipt's digests"
         case let .taskNotExpired(id, expiresAt): "task \(id) runs until height \(expiresAt)"
         case .nothingToWithdraw(let id): "task \(id) holds nothing that is not owed"
+        case let .validationNotOverdue(id, until): "results on task \(id) can be judged until height \(until)"
+        case let .tooManyTasks(creator, max): "\(creator) already created \(max) tasks"
         case let .notCreator(id, account): "\(account) is not the creator of task \(id)"
         case .balances(let error): error.description
         }

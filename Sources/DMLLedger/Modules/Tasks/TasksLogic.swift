@@ -15,7 +15,7 @@ public struct TasksV1: ModuleLogic {
             case let .sendResult(task, result): try sendResult(on: task, result, by: origin, context: &context)
             case let .validate(task, worker, verdict):
                 try validate(try existing(task, worker, context).id, verdict, by: origin, context: &context)
-            case let .abandon(task, worker): try abandon(try existing(task, worker, context).id, context: &context)
+            case let .settle(task, worker): try settle(try existing(task, worker, context).id, context: &context)
             case .withdraw(let id): try withdraw(id, by: origin, context: &context)
             }
         } catch {
@@ -24,9 +24,12 @@ public struct TasksV1: ModuleLogic {
     }
 
     /// - Throws (in order, as seed 003): `.invalidPaysAmount`, `.invalidMaxAssignments`,
-    ///   `.taskEndTooEarly`, `.invalidQuestion`, the type's own fields (`.missingAnnotationFiles`,
-    ///   `.missingPath`, `.tooManyItems`, `.fieldTooLong`), `.rewardOverflow`,
-    ///   `.openTasksLimitReached`, `.balances(.insufficientBalance)` (reward + nothing else).
+    ///   `.taskEndTooEarly`, `.invalidQuestion`, `.fieldTooLong` (question), the kind's own
+    ///   fields (annotation: `.missingAnnotationFiles`, then per list `.tooManyItems` and each
+    ///   item's `.fieldTooLong`, then credentials, labels, coordinates, JSON; scripts and models:
+    ///   `.missingPath`, `.fieldTooLong`), `.rewardOverflow`, `.tooManyTasks`,
+    ///   `.openTasksLimitReached` (after dropping expired tasks from the index),
+    ///   `.balances(.insufficientBalance)`.
     /// - Emits: `.escrowed`, `.created`.
     func create(_ draft: WorkTaskDraft, by creator: AccountID, context: inout CallContext) throws(TasksError) {
         guard !draft.rewardPerResult.isZero else { throw .invalidPaysAmount }
@@ -38,7 +41,13 @@ public struct TasksV1: ModuleLogic {
         try check("question", draft.question, Tasks.questionBytesMax)
         try validate(draft.kind)
         guard let total = draft.rewardPerResult.multiplied(by: UInt64(draft.maxAssignments)) else { throw .rewardOverflow }
+        let created = context.get(Tasks.byCreator, creator) ?? []
+        guard created.count < Tasks.tasksPerCreatorMax else { throw .tooManyTasks(creator: creator, max: Tasks.tasksPerCreatorMax) }
         var open = context.get(Tasks.openTasks, Unit()) ?? []
+        if open.count >= Tasks.openTasksMax {
+            // Expired tasks take no more assignments: drop them from the index rather than refuse.
+            open = open.filter { id in (Tasks.task(id, in: context)?.draft.expiresAtHeight ?? 0) > context.height }
+        }
         guard open.count < Tasks.openTasksMax else { throw .openTasksLimitReached(max: Tasks.openTasksMax) }
         let id = context.get(Tasks.nextTask, Unit()) ?? Identifier(1)
         guard let next = id.next else { throw .openTasksLimitReached(max: 0) }
@@ -47,7 +56,7 @@ public struct TasksV1: ModuleLogic {
         context.set(Tasks.nextTask, Unit(), next)
         context.set(Tasks.tasks, id, WorkTask(creator: creator, draft: draft, height: context.height, rewardsHeld: total))
         context.set(Tasks.openTasks, Unit(), open)
-        context.set(Tasks.byCreator, creator, (context.get(Tasks.byCreator, creator) ?? []) + [id])
+        context.set(Tasks.byCreator, creator, created + [id])
         context.emit(TasksEvent.created(id, creator: creator, rewardsHeld: total))
     }
 
@@ -215,31 +224,50 @@ public struct TasksV1: ModuleLogic {
                                          : TasksEvent.abandoned(id, worker: submission.worker, stakeForfeited: forfeited))
     }
 
-    /// After expiry, anyone closes an assignment whose result never came.
-    /// - Throws (in order): `.unknownSubmission` (checked by the dispatcher), `.invalidStatus`, `.taskNotExpired`. Emits `.abandoned`.
-    func abandon(_ id: Identifier<TaskSubmission>, context: inout CallContext) throws(TasksError) {
+    /// After expiry, anyone settles a stalled assignment: one whose result never came is
+    /// abandoned (its stake goes to the creator); one whose result is still unjudged
+    /// `validationGraceBlocks` after expiry is accepted (the worker is paid).
+    /// - Throws (in order): `.unknownSubmission` (checked by the dispatcher), `.taskNotExpired`
+    ///   (assigned), `.validationNotOverdue` (pending validation), `.invalidStatus` (already
+    ///   settled). Emits `.abandoned`, or what `accept` emits.
+    func settle(_ id: Identifier<TaskSubmission>, context: inout CallContext) throws(TasksError) {
         let submission = try existing(id, context)
-        guard submission.status == .assigned else { throw .invalidStatus(id, status: submission.status, expected: .assigned) }
         let task = try existing(submission.task, context)
-        guard context.height >= task.draft.expiresAtHeight else { throw .taskNotExpired(submission.task, expiresAt: task.draft.expiresAtHeight) }
-        try settleAgainst(id, status: .abandoned, context: &context)
+        let expiry = task.draft.expiresAtHeight
+        switch submission.status {
+        case .assigned:
+            guard context.height >= expiry else { throw .taskNotExpired(submission.task, expiresAt: expiry) }
+            try settleAgainst(id, status: .abandoned, context: &context)
+        case .pendingValidation:
+            let overdue = expiry &+ Tasks.validationGraceBlocks
+            guard context.height >= overdue else { throw .validationNotOverdue(submission.task, untilHeight: overdue) }
+            try accept(id, context: &context)
+        default:
+            throw .invalidStatus(id, status: submission.status, expected: .assigned)
+        }
     }
 
-    /// After expiry, the creator takes back every reward no live result can still claim.
-    /// - Throws (in order): `.unknownTask`, `.notCreator`, `.taskNotExpired`, `.nothingToWithdraw`.
-    ///   Emits `.released`, `.withdrawn`, and `.statusChanged` (withdrawn) once nothing is owed.
+    /// After expiry, the creator takes back every reward no live result can still claim, and
+    /// the task leaves the open index; once nothing is owed it is withdrawn.
+    /// - Throws (in order): `.unknownTask`, `.notCreator`, `.taskNotExpired`, `.nothingToWithdraw`
+    ///   (nothing free and nothing left to close). Emits `.released` and `.withdrawn` (if
+    ///   anything was free), `.statusChanged` (withdrawn) once nothing is owed.
     func withdraw(_ id: Identifier<WorkTask>, by actor: AccountID, context: inout CallContext) throws(TasksError) {
         var task = try existing(id, context)
         guard task.creator == actor else { throw .notCreator(id, account: actor) }
         guard context.height >= task.draft.expiresAtHeight else { throw .taskNotExpired(id, expiresAt: task.draft.expiresAtHeight) }
         let owed = owedRewards(task, id, context)
-        guard let free = task.rewardsHeld.subtracting(owed), !free.isZero else { throw .nothingToWithdraw(id) }
-        do { try Balances.release(free, from: Tasks.rewardEscrow(id), to: actor, context: &context) } catch { throw .balances(error) }
-        task.rewardsHeld = owed
-        context.emit(TasksEvent.withdrawn(id, amount: free))
-        if owed.isZero, task.status != .completed {
+        let free = task.rewardsHeld.subtracting(owed) ?? .zero
+        let closes = owed.isZero && (task.status == .created || task.status == .inProgress)
+        guard !free.isZero || closes else { throw .nothingToWithdraw(id) }
+        if !free.isZero {
+            do { try Balances.release(free, from: Tasks.rewardEscrow(id), to: actor, context: &context) } catch { throw .balances(error) }
+            task.rewardsHeld = owed
+            context.emit(TasksEvent.withdrawn(id, amount: free))
+        }
+        context.set(Tasks.openTasks, Unit(), (context.get(Tasks.openTasks, Unit()) ?? []).filter { $0 != id })
+        if closes {
             task.status = .withdrawn
-            context.set(Tasks.openTasks, Unit(), (context.get(Tasks.openTasks, Unit()) ?? []).filter { $0 != id })
             context.emit(TasksEvent.statusChanged(id, to: .withdrawn))
         }
         context.set(Tasks.tasks, id, task)
