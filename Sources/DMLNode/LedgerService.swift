@@ -94,7 +94,7 @@ public actor LedgerService {
     /// stops (fail-stop) and a restart rebuilds the ledger from what the log really holds.
     private var failure: String?
     /// Verified batches waiting for the applier; the verifier pauses at `verifiedBatchesMax`.
-    private var verifiedBatchesMax = 2
+    private var verifiedBatchesMax = 4
     private var applierProgress: CheckedContinuation<Void, Never>?
     private var committing = false
     private var blocksSinceSnapshot = 0
