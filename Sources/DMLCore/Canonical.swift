@@ -82,3 +82,20 @@ extension Array: CanonicalDecodable where Element: CanonicalDecodable {
     }
 }
 
+
+/// An enum without payloads, encoded as its `u8` raw value; an unknown value is rejected.
+public protocol CanonicalByteEnum: CanonicalCodable, RawRepresentable where RawValue == UInt8 {
+    /// What the value is, for decoding errors ("task status").
+    static var canonicalName: String { get }
+}
+
+extension CanonicalByteEnum {
+    public func encode(to writer: inout ByteWriter) { writer.write(rawValue) }
+
+    public init(from reader: inout ByteReader) throws(DecodingError) {
+        let start = reader.offset
+        let raw = try reader.readUInt8("enum value")
+        guard let value = Self(rawValue: raw) else { throw .unknownTag(field: Self.canonicalName, offset: start, tag: UInt64(raw)) }
+        self = value
+    }
+}

@@ -3,21 +3,14 @@ import DMLCore
 /// What a sponsor posts.
 public struct BountyDraft: Hashable, Sendable, CanonicalCodable {
     /// What happens if the owner has not awarded the bounty by its evaluation deadline.
-    public enum ExpiryRule: UInt8, Hashable, Sendable, CanonicalCodable {
+    public enum ExpiryRule: UInt8, Hashable, Sendable, CanonicalByteEnum {
         /// The escrow goes back to the owner.
         case refundOwner = 0
         /// The prize pool is split equally among those who submitted (the remainder of the
         /// division, and everything if nobody submitted, goes back to the owner).
         case splitAmongSubmitters = 1
 
-        public func encode(to writer: inout ByteWriter) { writer.write(rawValue) }
-
-        public init(from reader: inout ByteReader) throws(DecodingError) {
-            let start = reader.offset
-            let raw = try reader.readUInt8("expiry rule")
-            guard let rule = ExpiryRule(rawValue: raw) else { throw .unknownTag(field: "expiry rule", offset: start, tag: UInt64(raw)) }
-            self = rule
-        }
+        public static let canonicalName = "expiry rule"
     }
 
     public var title: String
@@ -65,7 +58,7 @@ public struct BountyDraft: Hashable, Sendable, CanonicalCodable {
 
 /// A bounty on the ledger.
 public struct Bounty: Hashable, Sendable, CanonicalCodable {
-    public enum Status: UInt8, Hashable, Sendable, CanonicalCodable, CustomStringConvertible {
+    public enum Status: UInt8, Hashable, Sendable, CanonicalByteEnum, CustomStringConvertible {
         case pending = 0, enrollmentOpen, enrollmentClosed, submissionsOpen, submissionsClosed, evaluated, paid, cancelled, expired
 
         /// No money moves out of a bounty in these states any more.
@@ -85,14 +78,7 @@ public struct Bounty: Hashable, Sendable, CanonicalCodable {
             }
         }
 
-        public func encode(to writer: inout ByteWriter) { writer.write(rawValue) }
-
-        public init(from reader: inout ByteReader) throws(DecodingError) {
-            let start = reader.offset
-            let raw = try reader.readUInt8("status")
-            guard let status = Status(rawValue: raw) else { throw .unknownTag(field: "bounty status", offset: start, tag: UInt64(raw)) }
-            self = status
-        }
+        public static let canonicalName = "bounty status"
     }
 
     public var owner: AccountID

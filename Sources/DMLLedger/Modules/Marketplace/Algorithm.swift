@@ -75,17 +75,10 @@ public struct AlgorithmDraft: Hashable, Sendable, CanonicalCodable {
 
 /// An algorithm on the marketplace.
 public struct Algorithm: Hashable, Sendable, CanonicalCodable {
-    public enum Status: UInt8, Hashable, Sendable, CanonicalCodable {
+    public enum Status: UInt8, Hashable, Sendable, CanonicalByteEnum {
         case pendingReview = 0, active = 1, inactive = 2
 
-        public func encode(to writer: inout ByteWriter) { writer.write(rawValue) }
-
-        public init(from reader: inout ByteReader) throws(DecodingError) {
-            let start = reader.offset
-            let raw = try reader.readUInt8("status")
-            guard let status = Status(rawValue: raw) else { throw .unknownTag(field: "algorithm status", offset: start, tag: UInt64(raw)) }
-            self = status
-        }
+        public static let canonicalName = "algorithm status"
     }
 
     public var creator: AccountID

@@ -1,31 +1,17 @@
 import DMLCore
 
 /// Where an artifact of a task lives (seed 003's `StorageType`, same order).
-public enum StorageType: UInt8, Hashable, Sendable, CanonicalCodable {
+public enum StorageType: UInt8, Hashable, Sendable, CanonicalByteEnum {
     case ipfs = 0, crust, s3, gcp, azure
 
-    public func encode(to writer: inout ByteWriter) { writer.write(rawValue) }
-
-    public init(from reader: inout ByteReader) throws(DecodingError) {
-        let start = reader.offset
-        let raw = try reader.readUInt8("storage type")
-        guard let value = StorageType(rawValue: raw) else { throw .unknownTag(field: "storage type", offset: start, tag: UInt64(raw)) }
-        self = value
-    }
+    public static let canonicalName = "storage type"
 }
 
 /// What kind of media an annotation task labels (seed 003's `AnnotationType`).
-public enum AnnotationType: UInt8, Hashable, Sendable, CanonicalCodable {
+public enum AnnotationType: UInt8, Hashable, Sendable, CanonicalByteEnum {
     case image = 0, audio, text, video
 
-    public func encode(to writer: inout ByteWriter) { writer.write(rawValue) }
-
-    public init(from reader: inout ByteReader) throws(DecodingError) {
-        let start = reader.offset
-        let raw = try reader.readUInt8("annotation type")
-        guard let value = AnnotationType(rawValue: raw) else { throw .unknownTag(field: "annotation type", offset: start, tag: UInt64(raw)) }
-        self = value
-    }
+    public static let canonicalName = "annotation type"
 }
 
 /// A stored artifact: a path, where it is stored, and (optionally) access credentials.
@@ -207,17 +193,10 @@ public struct WorkTaskDraft: Hashable, Sendable, CanonicalCodable {
 
 /// A DecentralML task on the ledger ("WorkTask": never Swift's `Task`).
 public struct WorkTask: Hashable, Sendable, CanonicalCodable {
-    public enum Status: UInt8, Hashable, Sendable, CanonicalCodable {
+    public enum Status: UInt8, Hashable, Sendable, CanonicalByteEnum {
         case created = 0, inProgress, completed, withdrawn
 
-        public func encode(to writer: inout ByteWriter) { writer.write(rawValue) }
-
-        public init(from reader: inout ByteReader) throws(DecodingError) {
-            let start = reader.offset
-            let raw = try reader.readUInt8("task status")
-            guard let value = Status(rawValue: raw) else { throw .unknownTag(field: "task status", offset: start, tag: UInt64(raw)) }
-            self = value
-        }
+        public static let canonicalName = "task status"
     }
 
     public var creator: AccountID
@@ -253,17 +232,10 @@ public struct WorkTask: Hashable, Sendable, CanonicalCodable {
 
 /// A worker's slot on a task and what became of it (seed 003's `TaskResultSubmission`).
 public struct TaskSubmission: Hashable, Sendable, CanonicalCodable {
-    public enum Status: UInt8, Hashable, Sendable, CanonicalCodable {
+    public enum Status: UInt8, Hashable, Sendable, CanonicalByteEnum {
         case assigned = 0, pendingValidation, accepted, rejected, abandoned
 
-        public func encode(to writer: inout ByteWriter) { writer.write(rawValue) }
-
-        public init(from reader: inout ByteReader) throws(DecodingError) {
-            let start = reader.offset
-            let raw = try reader.readUInt8("submission status")
-            guard let value = Status(rawValue: raw) else { throw .unknownTag(field: "submission status", offset: start, tag: UInt64(raw)) }
-            self = value
-        }
+        public static let canonicalName = "submission status"
     }
 
     /// A result: inline (≤ 2 048 bytes) or a stored artifact.
