@@ -99,3 +99,25 @@ extension CanonicalByteEnum {
         self = value
     }
 }
+
+/// Two values as one key: `first` then `second`, e.g. (bounty, participant) or (hub, recipient).
+public struct Pair<First: CanonicalCodable & Hashable & Sendable, Second: CanonicalCodable & Hashable & Sendable>:
+    Hashable, Sendable, CanonicalCodable {
+    public let first: First
+    public let second: Second
+
+    public init(_ first: First, _ second: Second) {
+        self.first = first
+        self.second = second
+    }
+
+    public func encode(to writer: inout ByteWriter) {
+        writer.write(first)
+        writer.write(second)
+    }
+
+    public init(from reader: inout ByteReader) throws(DecodingError) {
+        first = try reader.read()
+        second = try reader.read()
+    }
+}

@@ -30,7 +30,7 @@ public enum Bounties {
 
     static let bounties = StorageMap<Identifier<Bounty>, Bounty>(module: .bounties, map: 0)
     static let nextBounty = StorageMap<Unit, Identifier<Bounty>>(module: .bounties, map: 1)
-    static let enrollments = StorageMap<BountyParticipant, Enrollment>(module: .bounties, map: 2)
+    static let enrollments = StorageMap<Pair<Identifier<Bounty>, AccountID>, Enrollment>(module: .bounties, map: 2)
     static let participants = StorageMap<Identifier<Bounty>, [AccountID]>(module: .bounties, map: 3)
     static let byOwner = StorageMap<AccountID, [Identifier<Bounty>]>(module: .bounties, map: 4)
 
@@ -39,7 +39,7 @@ public enum Bounties {
     public static func bounty(_ id: Identifier<Bounty>, in context: CallContext) -> Bounty? { context.get(bounties, id) }
 
     public static func enrollment(_ id: Identifier<Bounty>, _ participant: AccountID, in context: CallContext) -> Enrollment? {
-        context.get(enrollments, BountyParticipant(id, participant))
+        context.get(enrollments, Pair(id, participant))
     }
 
     /// Participants in enrollment order.

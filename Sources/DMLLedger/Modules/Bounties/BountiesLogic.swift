@@ -114,7 +114,7 @@ public struct BountiesV1: ModuleLogic {
         bounty.participants += 1
         context.set(Bounties.bounties, id, bounty)
         context.set(Bounties.participants, id, list)
-        context.set(Bounties.enrollments, BountyParticipant(id, participant), Enrollment(enrolledAt: context.height, submission: nil))
+        context.set(Bounties.enrollments, Pair(id, participant), Enrollment(enrolledAt: context.height, submission: nil))
         context.emit(BountiesEvent.enrolled(id, participant: participant))
     }
 
@@ -134,7 +134,7 @@ public struct BountiesV1: ModuleLogic {
         if enrollment.submission == nil { bounty.submissions += 1 }
         enrollment.submission = Enrollment.Submission(artifact: artifact, note: note, height: context.height)
         context.set(Bounties.bounties, id, bounty)
-        context.set(Bounties.enrollments, BountyParticipant(id, participant), enrollment)
+        context.set(Bounties.enrollments, Pair(id, participant), enrollment)
         context.emit(BountiesEvent.submitted(id, participant: participant, artifact: artifact))
     }
 

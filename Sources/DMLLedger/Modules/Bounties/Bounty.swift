@@ -181,23 +181,3 @@ public struct Enrollment: Hashable, Sendable, CanonicalCodable {
         submission = try reader.readOptional(Submission.self, "submission")
     }
 }
-
-struct BountyParticipant: Hashable, Sendable, CanonicalCodable {
-    let bounty: Identifier<Bounty>
-    let participant: AccountID
-
-    init(_ bounty: Identifier<Bounty>, _ participant: AccountID) {
-        self.bounty = bounty
-        self.participant = participant
-    }
-
-    func encode(to writer: inout ByteWriter) {
-        writer.write(bounty)
-        writer.write(participant)
-    }
-
-    init(from reader: inout ByteReader) throws(DecodingError) {
-        bounty = try reader.read()
-        participant = try reader.read()
-    }
-}

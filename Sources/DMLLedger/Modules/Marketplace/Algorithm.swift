@@ -167,24 +167,3 @@ public struct Purchase: Hashable, Sendable, CanonicalCodable {
         forced = try reader.readBool("forced")
     }
 }
-
-/// A pair key: something of an algorithm (a buyer, a version number).
-struct AlgorithmKey<Second: CanonicalCodable & Hashable & Sendable>: Hashable, Sendable, CanonicalCodable {
-    let algorithm: Identifier<Algorithm>
-    let second: Second
-
-    init(_ algorithm: Identifier<Algorithm>, _ second: Second) {
-        self.algorithm = algorithm
-        self.second = second
-    }
-
-    func encode(to writer: inout ByteWriter) {
-        writer.write(algorithm)
-        writer.write(second)
-    }
-
-    init(from reader: inout ByteReader) throws(DecodingError) {
-        algorithm = try reader.read()
-        second = try reader.read()
-    }
-}

@@ -24,8 +24,8 @@ public enum Marketplace {
 
     static let algorithms = StorageMap<Identifier<Algorithm>, Algorithm>(module: .marketplace, map: 0)
     static let nextAlgorithm = StorageMap<Unit, Identifier<Algorithm>>(module: .marketplace, map: 1)
-    static let versions = StorageMap<AlgorithmKey<UInt32>, AlgorithmVersion>(module: .marketplace, map: 2)
-    static let purchases = StorageMap<AlgorithmKey<AccountID>, Purchase>(module: .marketplace, map: 3)
+    static let versions = StorageMap<Pair<Identifier<Algorithm>, UInt32>, AlgorithmVersion>(module: .marketplace, map: 2)
+    static let purchases = StorageMap<Pair<Identifier<Algorithm>, AccountID>, Purchase>(module: .marketplace, map: 3)
     static let byCreator = StorageMap<AccountID, [Identifier<Algorithm>]>(module: .marketplace, map: 4)
 
     public static func escrow(_ id: Identifier<Algorithm>) -> EscrowID { EscrowID(module: .marketplace, id: id.rawValue) }
@@ -33,11 +33,11 @@ public enum Marketplace {
     public static func algorithm(_ id: Identifier<Algorithm>, in context: CallContext) -> Algorithm? { context.get(algorithms, id) }
 
     public static func version(_ id: Identifier<Algorithm>, _ version: UInt32, in context: CallContext) -> AlgorithmVersion? {
-        context.get(versions, AlgorithmKey(id, version))
+        context.get(versions, Pair(id, version))
     }
 
     public static func purchase(_ id: Identifier<Algorithm>, by buyer: AccountID, in context: CallContext) -> Purchase? {
-        context.get(purchases, AlgorithmKey(id, buyer))
+        context.get(purchases, Pair(id, buyer))
     }
 
     /// A page of `creator`'s algorithms, oldest first, and how many there are in all.

@@ -42,7 +42,7 @@ public struct MarketplaceV1: ModuleLogic {
         owned.append(id)
         context.set(Marketplace.nextAlgorithm, Unit(), next)
         context.set(Marketplace.algorithms, id, Algorithm(creator: creator, draft: draft))
-        context.set(Marketplace.versions, AlgorithmKey(id, 1), AlgorithmVersion(artifact: draft.artifact, height: context.height))
+        context.set(Marketplace.versions, Pair(id, 1), AlgorithmVersion(artifact: draft.artifact, height: context.height))
         context.set(Marketplace.byCreator, creator, owned)
         context.emit(MarketplaceEvent.published(id, creator: creator, artifact: draft.artifact))
     }
@@ -74,7 +74,7 @@ public struct MarketplaceV1: ModuleLogic {
         let wasReviewed = algorithm.status != .pendingReview
         algorithm.status = .pendingReview
         context.set(Marketplace.algorithms, id, algorithm)
-        context.set(Marketplace.versions, AlgorithmKey(id, algorithm.version), AlgorithmVersion(artifact: artifact, height: context.height))
+        context.set(Marketplace.versions, Pair(id, algorithm.version), AlgorithmVersion(artifact: artifact, height: context.height))
         context.emit(MarketplaceEvent.versionPublished(id, version: algorithm.version, artifact: artifact))
         if wasReviewed { context.emit(MarketplaceEvent.statusChanged(id, to: .pendingReview, by: actor)) }
     }
@@ -151,7 +151,7 @@ public struct MarketplaceV1: ModuleLogic {
         algorithm.proceeds = proceeds
         algorithm.purchases += 1
         context.set(Marketplace.algorithms, id, algorithm)
-        context.set(Marketplace.purchases, AlgorithmKey(id, buyer), Purchase(price: price, height: context.height, forced: false))
+        context.set(Marketplace.purchases, Pair(id, buyer), Purchase(price: price, height: context.height, forced: false))
         context.emit(MarketplaceEvent.purchased(id, buyer: buyer, price: price))
     }
 
@@ -161,7 +161,7 @@ public struct MarketplaceV1: ModuleLogic {
         guard Roles.has(.moderator, actor, in: context) else { throw .notModerator(actor) }
         _ = try existing(id, context)
         guard Marketplace.purchase(id, by: buyer, in: context) == nil else { throw .alreadyPurchased(id, buyer: buyer) }
-        context.set(Marketplace.purchases, AlgorithmKey(id, buyer), Purchase(price: .zero, height: context.height, forced: true))
+        context.set(Marketplace.purchases, Pair(id, buyer), Purchase(price: .zero, height: context.height, forced: true))
         context.emit(MarketplaceEvent.forceBought(id, buyer: buyer, by: actor))
     }
 

@@ -48,7 +48,7 @@ public enum Tasks {
     static let workerSubmissions = StorageMap<AccountID, [Identifier<TaskSubmission>]>(module: .tasks, map: 6)
     static let byCreator = StorageMap<AccountID, [Identifier<WorkTask>]>(module: .tasks, map: 7)
     /// (task, worker) → that worker's submission on the task.
-    static let assignments = StorageMap<TaskWorker, Identifier<TaskSubmission>>(module: .tasks, map: 8)
+    static let assignments = StorageMap<Pair<Identifier<WorkTask>, AccountID>, Identifier<TaskSubmission>>(module: .tasks, map: 8)
 
     public static func rewardEscrow(_ id: Identifier<WorkTask>) -> EscrowID { EscrowID(module: .tasks, purpose: 0, id: id.rawValue) }
     public static func stakeEscrow(_ id: Identifier<WorkTask>) -> EscrowID { EscrowID(module: .tasks, purpose: 1, id: id.rawValue) }
@@ -62,7 +62,7 @@ public enum Tasks {
     /// `worker`'s submission on `task`, with its identifier.
     public static func submission(on task: Identifier<WorkTask>, by worker: AccountID, in context: CallContext)
         -> (id: Identifier<TaskSubmission>, submission: TaskSubmission)? {
-        guard let id = context.get(assignments, TaskWorker(task: task, worker: worker)),
+        guard let id = context.get(assignments, Pair(task, worker)),
               let submission = submission(id, in: context) else { return nil }
         return (id, submission)
     }
@@ -88,25 +88,5 @@ public enum Tasks {
 
     static func page<Element>(_ all: [Element], _ offset: Int, _ limit: Int) -> (page: [Element], total: Int) {
         (Array(all.dropFirst(max(0, offset)).prefix(max(0, limit))), all.count)
-    }
-}
-
-struct TaskWorker: Hashable, Sendable, CanonicalCodable {
-    let task: Identifier<WorkTask>
-    let worker: AccountID
-
-    init(task: Identifier<WorkTask>, worker: AccountID) {
-        self.task = task
-        self.worker = worker
-    }
-
-    func encode(to writer: inout ByteWriter) {
-        writer.write(task)
-        writer.write(worker)
-    }
-
-    init(from reader: inout ByteReader) throws(DecodingError) {
-        task = try reader.read()
-        worker = try reader.read()
     }
 }

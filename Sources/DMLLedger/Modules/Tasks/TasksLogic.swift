@@ -124,7 +124,7 @@ public struct TasksV1: ModuleLogic {
         context.set(Tasks.submissions, submission, TaskSubmission(task: id, worker: worker, assignedAtHeight: context.height, stake: stake))
         context.set(Tasks.taskSubmissions, id, slots)
         context.set(Tasks.workerSubmissions, worker, mine)
-        context.set(Tasks.assignments, TaskWorker(task: id, worker: worker), submission)
+        context.set(Tasks.assignments, Pair(id, worker), submission)
         context.emit(TasksEvent.assigned(id, submission: submission, worker: worker))
         if started { context.emit(TasksEvent.statusChanged(id, to: .inProgress)) }
     }

@@ -17,9 +17,9 @@ public enum Vouchers {
     static let hubs = StorageMap<Identifier<Hub>, Hub>(module: .vouchers, map: 0)
     static let nextHub = StorageMap<Unit, Identifier<Hub>>(module: .vouchers, map: 1)
     /// (hub, recipient) → the highest nonce redeemed.
-    static let lastNonces = StorageMap<HubAccount, UInt64>(module: .vouchers, map: 2)
+    static let lastNonces = StorageMap<Pair<Identifier<Hub>, AccountID>, UInt64>(module: .vouchers, map: 2)
     /// (hub, account) → the height at which it was blacklisted.
-    static let blacklist = StorageMap<HubAccount, UInt64>(module: .vouchers, map: 3)
+    static let blacklist = StorageMap<Pair<Identifier<Hub>, AccountID>, UInt64>(module: .vouchers, map: 3)
 
     public static let signingDomain = Array("DML-VOUCHER".utf8)
 
@@ -28,7 +28,7 @@ public enum Vouchers {
     public static func hub(_ id: Identifier<Hub>, in context: CallContext) -> Hub? { context.get(hubs, id) }
 
     public static func lastNonce(hub: Identifier<Hub>, recipient: AccountID, in context: CallContext) -> UInt64? {
-        context.get(lastNonces, HubAccount(hub: hub, account: recipient))
+        context.get(lastNonces, Pair(hub, recipient))
     }
 
     /// The fee on `amount` at `percent` (rounded down), computed without overflow.
@@ -65,26 +65,6 @@ public struct Hub: Hashable, Sendable, CanonicalCodable {
         issuer = try reader.read()
         feePercent = try reader.readUInt8("fee percent")
         balance = try reader.read()
-    }
-}
-
-struct HubAccount: Hashable, Sendable, CanonicalCodable {
-    let hub: Identifier<Hub>
-    let account: AccountID
-
-    func encode(to writer: inout ByteWriter) {
-        writer.write(hub)
-        writer.write(account)
-    }
-
-    init(hub: Identifier<Hub>, account: AccountID) {
-        self.hub = hub
-        self.account = account
-    }
-
-    init(from reader: inout ByteReader) throws(DecodingError) {
-        hub = try reader.read()
-        account = try reader.read()
     }
 }
 

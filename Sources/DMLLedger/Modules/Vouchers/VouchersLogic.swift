@@ -54,7 +54,7 @@ public struct VouchersV1: ModuleLogic {
     /// - Throws: `.unknownHub`, `.notIssuer`, `.alreadyBlacklisted`. Emits `.blacklisted`.
     func blacklist(_ id: Identifier<Hub>, account: AccountID, by actor: AccountID, context: inout CallContext) throws(VouchersError) {
         _ = try issued(id, by: actor, context)
-        let key = HubAccount(hub: id, account: account)
+        let key = Pair(id, account)
         guard context.get(Vouchers.blacklist, key) == nil else { throw .alreadyBlacklisted(hub: id, account: account) }
         context.set(Vouchers.blacklist, key, context.height)
         context.emit(VouchersEvent.blacklisted(hub: id, account: account))
@@ -72,7 +72,7 @@ public struct VouchersV1: ModuleLogic {
         guard hub.issuer.isValidSignature(signature, for: voucher.signingMessage(chain: context.chainID)) else {
             throw .invalidSignature(hub: id)
         }
-        let key = HubAccount(hub: id, account: voucher.recipient)
+        let key = Pair(id, voucher.recipient)
         guard context.get(Vouchers.blacklist, key) == nil else { throw .recipientBlacklisted(hub: id, recipient: voucher.recipient) }
         if let last = context.get(Vouchers.lastNonces, key), voucher.nonce <= last {
             throw .nonceNotIncreasing(hub: id, recipient: voucher.recipient, last: last, got: voucher.nonce)
