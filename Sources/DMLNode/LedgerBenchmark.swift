@@ -68,7 +68,6 @@ public struct LedgerBenchmark {
         service.snapshotIntervalBlocks = 0
         let chain = try await LocalChain.open(location, spec: spec, configuration: service, logger: quietBenchmarkLogger())
         let start = ContinuousClock.now
-        let perSubmitter = (transactions.count + configuration.submitters - 1) / configuration.submitters
         // Each submitter owns whole accounts, so per-account nonce order is kept.
         let partitions = partition(transactions, into: configuration.submitters)
         let failures = await withTaskGroup(of: Int.self) { group in
@@ -85,7 +84,6 @@ public struct LedgerBenchmark {
             return await group.reduce(0, +)
         }
         let seconds = (ContinuousClock.now - start).seconds
-        _ = perSubmitter
         guard failures == 0 else { throw BenchmarkFailure(message: "\(failures) transfers failed") }
         let head = await chain.service.head
         await chain.close()

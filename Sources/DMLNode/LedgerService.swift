@@ -10,8 +10,8 @@ import Logging
 /// `blockIntervalMilliseconds` after the first one arrived. Each batch's signatures are checked
 /// on every core while the previous block is being applied and committed; application is
 /// sequential; a block is committed durably (one statement) before anyone is told their
-/// transaction is in it. If a commit fails, the block is undone in memory too, so the ledger
-/// never runs ahead of its log.
+/// transaction is in it. If a commit fails, the block is undone in memory and the service stops
+/// (fail-stop) until a restart rebuilds the ledger from the log.
 public actor LedgerService {
     public struct Configuration: Sendable {
         public var transactionsPerBlockMax = 4_096

@@ -78,8 +78,8 @@ struct ReferenceModel {
         return true
     }
 
-    /// The marketplace modules' actions; `nil` means accepted (effects applied), a string is
-    /// the expected rejection code. Returns `.some(nil)`-like via the outer optional.
+    /// The marketplace modules' actions: `.some(nil)` accepted (effects applied), `.some(code)`
+    /// the expected rejection, `nil` not a marketplace action.
     private mutating func predictMarketplace(_ action: SimulatedAction) -> String?? {
         switch action {
         case let .publishAlgorithm(creator, price):

@@ -1,5 +1,3 @@
-import Foundation
-
 /// SplitMix64: a tiny, fast, well-mixed generator. Every random choice in simulations and
 /// benchmarks comes from one of these, so a seed reproduces a run exactly.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
@@ -15,23 +13,3 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
-
-/// A clock that only moves when told to: deterministic block timestamps for simulations.
-public final class ManualClock: @unchecked Sendable {
-    // @unchecked: every access to `now` holds `lock`.
-    private let lock = NSLock()
-    private var now: UInt64
-
-    public init(startMilliseconds: UInt64) { now = startMilliseconds }
-
-    public func advance(byMilliseconds delta: UInt64) { lock.withLock { now += delta } }
-
-    public var milliseconds: UInt64 { lock.withLock { now } }
-
-    public var function: @Sendable () -> UInt64 { { self.milliseconds } }
-}
-
-
-
-
-

@@ -37,7 +37,6 @@ public struct ModuleCatalog: Sendable {
 
     public func logic(_ module: ModuleID, version: UInt32) -> (any ModuleLogic)? { logics[module]?[version] }
 
-    public func versions(of module: ModuleID) -> [UInt32] { logics[module].map { $0.keys.sorted() } ?? [] }
 
     /// A catalog with `extra` versions added (tests and experiments).
     public func adding(_ extra: [any ModuleLogic]) -> ModuleCatalog {

@@ -29,8 +29,6 @@ public struct StateStore: Sendable {
 
     public mutating func write(_ key: StateKey, _ value: [UInt8]?) { overlay[key] = value }
 
-    public var hasUncommittedWrites: Bool { !overlay.isEmpty }
-
     public mutating func commitTransaction() {
         for (key, value) in overlay {
             if blockOriginals[key] == nil { blockOriginals[key] = .some(entries[key]) }
