@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "DMLLedger", targets: ["DMLLedger"]),
         .library(name: "DMLStore", targets: ["DMLStore"]),
         .library(name: "DMLNode", targets: ["DMLNode"]),
+        .library(name: "DMLBlobs", targets: ["DMLBlobs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -22,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Amount, AccountID, Hash256, typed identifiers, the canonical encoding.
@@ -52,27 +56,46 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Content addresses (CIDv1) and the streamed, verified, crash-safe blob store.
+        .target(
+            name: "DMLBlobs",
+            dependencies: ["DMLCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         // The sequencer: parallel signature checks, ordered application, durable block commits.
         .target(
             name: "DMLNode",
             dependencies: ["DMLLedger", "DMLStore"],
             swiftSettings: swiftSettings
         ),
+        // Storage nodes (an HTTP process each), their client library, placement and repair.
+        .target(
+            name: "DMLStorageNode",
+            dependencies: [
+                "DMLNode", "DMLBlobs",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Every `dml` subcommand, as a testable library.
         .target(
             name: "DMLCommands",
             dependencies: [
-                "DMLNode",
+                "DMLNode", "DMLStorageNode", "DMLBlobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "dml", dependencies: ["DMLCommands"], swiftSettings: swiftSettings),
         .testTarget(name: "DMLCoreTests", dependencies: ["DMLCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "DMLBlobsTests", dependencies: ["DMLBlobs"], swiftSettings: swiftSettings),
         .testTarget(name: "DMLLedgerTests", dependencies: ["DMLLedger"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DMLNodeTests",
-            dependencies: ["DMLNode", "DMLStore", "DMLCommands"],
+            dependencies: ["DMLNode", "DMLStore", "DMLCommands", "DMLStorageNode", "DMLBlobs"],
             swiftSettings: swiftSettings
         ),
     ]

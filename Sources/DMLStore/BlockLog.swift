@@ -37,8 +37,9 @@ public final class BlockLog: Sendable {
 
     public func close() async { await connection.close() }
 
-    private var sql: any SQLDatabase { connection.sql }
-    private var blobType: String { connection.isPostgres ? "BYTEA" : "BLOB" }
+    var sql: any SQLDatabase { connection.sql }
+    var isPostgres: Bool { connection.isPostgres }
+    var blobType: String { connection.isPostgres ? "BYTEA" : "BLOB" }
 
     private func createTables() async throws(StoreError) {
         try await run("create the log tables") {
@@ -52,6 +53,7 @@ public final class BlockLog: Sendable {
                 entries \(unsafeRaw: blobType) NOT NULL)
                 """).run()
         }
+        try await createInboxTable()
     }
 
     // MARK: - Chain spec
@@ -226,7 +228,7 @@ public final class BlockLog: Sendable {
 
     // MARK: - Helpers
 
-    private func decodeBlob(_ row: any SQLRow, column: String, what: String) throws(StoreError) -> [UInt8] {
+    func decodeBlob(_ row: any SQLRow, column: String, what: String) throws(StoreError) -> [UInt8] {
         do {
             return [UInt8](try row.decode(column: column, as: Data.self))
         } catch {
@@ -234,7 +236,7 @@ public final class BlockLog: Sendable {
         }
     }
 
-    private func run<Result>(_ what: String, _ body: () async throws -> Result) async throws(StoreError) -> Result {
+    func run<Result>(_ what: String, _ body: () async throws -> Result) async throws(StoreError) -> Result {
         do {
             return try await body()
         } catch let error as StoreError {

@@ -16,6 +16,7 @@ public struct ModuleID: Hashable, Comparable, Sendable, CanonicalCodable, Custom
     public static let bounties = ModuleID(11)
     public static let tasks = ModuleID(12)
     public static let vouchers = ModuleID(13)
+    public static let storage = ModuleID(14)
 
     /// Numbers from here up are never used by built-in modules (tests and experiments).
     public static let firstExperimental = ModuleID(60_000)
@@ -32,6 +33,7 @@ public struct ModuleID: Hashable, Comparable, Sendable, CanonicalCodable, Custom
         case .bounties: "bounties"
         case .tasks: "tasks"
         case .vouchers: "vouchers"
+        case .storage: "storage"
         default: "module#\(rawValue)"
         }
     }
@@ -46,8 +48,8 @@ public struct ModuleID: Hashable, Comparable, Sendable, CanonicalCodable, Custom
 /// The body is opaque at this level so that an upgraded module version can add calls without
 /// changing the transaction format.
 public struct Call: Hashable, Sendable, CanonicalCodable {
-    /// The most bytes a call body may have.
-    public static let bodyBytesMax = 64 * 1024
+    /// The most bytes a call body may have: room for seed 004's 100 kB storage params.
+    public static let bodyBytesMax = 128 * 1024
 
     public let module: ModuleID
     public let body: [UInt8]

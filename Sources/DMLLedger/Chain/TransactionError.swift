@@ -39,6 +39,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
     case marketplace(MarketplaceError)
     case bounties(BountiesError)
     case tasks(TasksError)
+    case storage(StorageError)
     /// A rejection by a module that is not built in (tests, experiments).
     case other(module: ModuleID, code: String, message: String)
 
@@ -62,6 +63,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .marketplace(let reason): reason.code
         case .bounties(let reason): reason.code
         case .tasks(let reason): reason.code
+        case .storage(let reason): reason.code
         case .other(_, let code, _): code
         }
     }
@@ -89,6 +91,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .marketplace(let reason): reason.description
         case .bounties(let reason): reason.description
         case .tasks(let reason): reason.description
+        case .storage(let reason): reason.description
         case .other(_, _, let message): message
         }
     }
