@@ -95,7 +95,11 @@ let package = Package(
         .testTarget(name: "DMLLedgerTests", dependencies: ["DMLLedger"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DMLNodeTests",
-            dependencies: ["DMLNode", "DMLStore", "DMLCommands", "DMLStorageNode", "DMLBlobs"],
+            dependencies: [
+                "DMLNode", "DMLStore", "DMLCommands", "DMLStorageNode", "DMLBlobs",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -112,11 +112,13 @@ public struct BlobManifest: Hashable, Sendable {
             throw .invalidValue(field: "size", offset: sizeOffset, reason: "a blob of \(size) bytes is one raw block, not a manifest")
         }
         guard size <= BlobLayout.blobBytesMax else {
-            throw .invalidValue(field: "size", offset: sizeOffset, reason: "\(size) bytes is more than the largest blob, \(BlobLayout.blobBytesMax)")
+            let reason = "\(size) bytes is more than the largest blob, \(BlobLayout.blobBytesMax)"
+            throw .invalidValue(field: "size", offset: sizeOffset, reason: reason)
         }
         let expected = BlobLayout.chunkCount(forSize: size)
         guard chunks.count == expected else {
-            throw .invalidValue(field: "chunks", offset: chunksOffset, reason: "a blob of \(size) bytes has \(expected) chunks, the manifest lists \(chunks.count)")
+            let reason = "a blob of \(size) bytes has \(expected) chunks, the manifest lists \(chunks.count)"
+            throw .invalidValue(field: "chunks", offset: chunksOffset, reason: reason)
         }
         guard let link = chunks.first(where: { $0.codec != .raw }) else { return }
         throw .invalidValue(field: "chunks", offset: chunksOffset, reason: "chunk \(link) is not a raw block")

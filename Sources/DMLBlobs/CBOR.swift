@@ -100,7 +100,8 @@ struct CBORReader {
             return try readBytes(width, field).reduce(0) { $0 << 8 | UInt64($1) }
         default:
             // 28–30 are reserved; 31 is an indefinite length, which DAG-CBOR forbids.
-            throw .invalidValue(field: field, offset: offset - 1, reason: "additional information \(additional) (reserved or indefinite length)")
+            let reason = "additional information \(additional) (reserved or indefinite length)"
+            throw .invalidValue(field: field, offset: offset - 1, reason: reason)
         }
     }
 

@@ -43,27 +43,38 @@ import Testing
         #expect(try BlobManifest(encoded: encoded) == manifest)
     }
 
-    static let mebibyte3 = 3 * mebibyte
+    static let justOver = mebibyte + 1
+    static let valid = manifestBytes(size: justOver, links: twoChunkLinks)
+    static func links(first: [UInt8]) -> [[UInt8]] { [first, link(chunk(1))] }
 
     @Test(arguments: [
-        ("three entries", "exactly 2 entries", manifestBytes(entries: 3, size: mebibyte + 1, links: twoChunkLinks)),
-        ("keys in the wrong order", "expected the key \"size\"", manifestBytes(firstKey: "chunks", size: mebibyte + 1, secondKey: "size", links: twoChunkLinks)),
-        ("another key", "expected the key \"size\"", manifestBytes(firstKey: "sise", size: mebibyte + 1, links: twoChunkLinks)),
-        ("a size in a longer form than needed", "not in its shortest form", [0xa2, 0x64] + Array("size".utf8) + [0x1b, 0, 0, 0, 0, 0, 0x10, 0, 1, 0x66] + Array("chunks".utf8) + [0x82] + twoChunkLinks.joined()),
-        ("an indefinite-length array", "indefinite length", Array(manifestBytes(size: mebibyte + 1, links: twoChunkLinks).prefix(18)) + [0x9f] + twoChunkLinks.joined() + [0xff]),
-        ("a negative size", "major type 0, found 1", Array(manifestBytes(size: mebibyte + 1, links: twoChunkLinks).prefix(6)) + [0x3a, 0, 0x10, 0, 1] + Array(manifestBytes(size: mebibyte + 1, links: twoChunkLinks).dropFirst(11))),
+        ("three entries", "exactly 2 entries", manifestBytes(entries: 3, size: justOver, links: twoChunkLinks)),
+        ("keys in the wrong order", "expected the key \"size\"",
+         manifestBytes(firstKey: "chunks", size: justOver, secondKey: "size", links: twoChunkLinks)),
+        ("another key", "expected the key \"size\"", manifestBytes(firstKey: "sise", size: justOver, links: twoChunkLinks)),
+        // Bytes 6–10 are the size, `1a 00100001`; 18 is the array head.
+        ("a size in a longer form than needed", "not in its shortest form",
+         Array(valid.prefix(6)) + [0x1b, 0, 0, 0, 0, 0, 0x10, 0, 1] + valid.dropFirst(11)),
+        ("a negative size", "major type 0, found 1", Array(valid.prefix(6)) + [0x3a, 0, 0x10, 0, 1] + valid.dropFirst(11)),
+        ("an indefinite-length array", "indefinite length", Array(valid.prefix(18)) + [0x9f] + valid.dropFirst(19) + [0xff]),
         ("one chunk's worth of bytes", "is one raw block", manifestBytes(size: mebibyte, links: [link(chunk(0))])),
-        ("too few chunks for the size", "has 3 chunks, the manifest lists 2", manifestBytes(size: mebibyte3, links: twoChunkLinks)),
-        ("too many chunks for the size", "has 2 chunks, the manifest lists 3", manifestBytes(size: mebibyte + 1, links: twoChunkLinks + [link(chunk(2))])),
+        ("too few chunks for the size", "has 3 chunks, the manifest lists 2", manifestBytes(size: 3 * mebibyte, links: twoChunkLinks)),
+        ("too many chunks for the size", "has 2 chunks, the manifest lists 3",
+         manifestBytes(size: justOver, links: twoChunkLinks + [link(chunk(2))])),
         ("more than 64 GiB", "more than the largest blob", manifestBytes(size: BlobLayout.blobBytesMax + 1, links: twoChunkLinks)),
-        ("more links than a manifest may hold", "more than the maximum 65536", manifestBytes(size: mebibyte + 1, links: [], count: UInt64(BlobLayout.chunkCountMax) + 1)),
-        ("a link with tag 43", "tag 42", manifestBytes(size: mebibyte + 1, links: [[0xd8, 0x2b] + link(chunk(0)).dropFirst(2), link(chunk(1))])),
-        ("a link without the 0x00 prefix", "found 36", manifestBytes(size: mebibyte + 1, links: [[0xd8, 0x2a, 0x58, 0x24] + chunk(0).bytes, link(chunk(1))])),
-        ("a link with prefix 0x01", "identity multibase 0x00", manifestBytes(size: mebibyte + 1, links: [[0xd8, 0x2a, 0x58, 0x25, 0x01] + chunk(0).bytes, link(chunk(1))])),
-        ("a link to a dag-cbor block", "this link is dag-cbor", manifestBytes(size: mebibyte + 1, links: [link(ContentID(codec: .dagCBOR, digest: chunk(0).digest)), link(chunk(1))])),
-        ("a link as a text string", "major type 2, found 3", manifestBytes(size: mebibyte + 1, links: [[0xd8, 0x2a, 0x78, 0x25, 0x00] + chunk(0).bytes, link(chunk(1))])),
-        ("a trailing byte", "trailing bytes", manifestBytes(size: mebibyte + 1, links: twoChunkLinks) + [0]),
-        ("a missing last byte", "needs 37 bytes, only 36 left", Array(manifestBytes(size: mebibyte + 1, links: twoChunkLinks).dropLast())),
+        ("more links than a manifest may hold", "more than the maximum 65536",
+         manifestBytes(size: justOver, links: [], count: UInt64(BlobLayout.chunkCountMax) + 1)),
+        ("a link with tag 43", "tag 42", manifestBytes(size: justOver, links: links(first: [0xd8, 0x2b] + link(chunk(0)).dropFirst(2)))),
+        ("a link without the 0x00 prefix", "found 36",
+         manifestBytes(size: justOver, links: links(first: [0xd8, 0x2a, 0x58, 0x24] + chunk(0).bytes))),
+        ("a link with prefix 0x01", "identity multibase 0x00",
+         manifestBytes(size: justOver, links: links(first: [0xd8, 0x2a, 0x58, 0x25, 0x01] + chunk(0).bytes))),
+        ("a link to a dag-cbor block", "this link is dag-cbor",
+         manifestBytes(size: justOver, links: links(first: link(ContentID(codec: .dagCBOR, digest: chunk(0).digest))))),
+        ("a link as a text string", "major type 2, found 3",
+         manifestBytes(size: justOver, links: links(first: [0xd8, 0x2a, 0x78, 0x25, 0x00] + chunk(0).bytes))),
+        ("a trailing byte", "trailing bytes", valid + [0]),
+        ("a missing last byte", "needs 37 bytes, only 36 left", Array(valid.dropLast())),
         ("nothing", "truncated input", []),
         ("a reserved additional-information value", "additional information 28", [0xbc]),
     ] as [(String, String, [UInt8])])
