@@ -34,8 +34,7 @@ public enum StorageNodeError: Error, Equatable, Sendable, CustomStringConvertibl
             case .notFound: 404
             case .addressMismatch, .truncated: 400
             case .tooLarge: 413
-            case .corrupt: 500
-            default: 500
+            case .corrupt, .rangeOutOfBounds, .io: 500
             }
         }
     }

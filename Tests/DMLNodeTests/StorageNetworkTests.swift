@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import DMLBlobs
 import DMLCore
 import DMLLedger
@@ -85,8 +86,7 @@ struct StorageNetworkTests {
     func waitForNodes(_ nodes: [NodeProcess], height: UInt64, http: StorageClient) async throws {
         for node in nodes {
             for attempt in 0..<100 {
-                var request = HTTPClientRequestHelper.get(node.url + "/v1/health")
-                request.method = .GET
+                let request = HTTPClientRequest(url: node.url + "/v1/health")
                 if let response = try? await http.http.execute(request, timeout: .seconds(2)),
                    let body = try? await response.body.collect(upTo: 1 << 16),
                    let health = try? JSONDecoder().decode(StorageNodeServer.HealthReply.self, from: Data(body.readableBytesView)),
@@ -237,10 +237,4 @@ struct StorageNetworkTests {
         let bytes = Array(head.utf8) + sent
         _ = bytes.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) }
     }
-}
-
-import AsyncHTTPClient
-
-enum HTTPClientRequestHelper {
-    static func get(_ url: String) -> HTTPClientRequest { HTTPClientRequest(url: url) }
 }
