@@ -73,6 +73,7 @@ let package = Package(
             name: "DMLStorageNode",
             dependencies: [
                 "DMLNode", "DMLBlobs",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

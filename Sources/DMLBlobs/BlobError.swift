@@ -24,12 +24,12 @@ public enum BlobError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A stable identifier for logs and API bodies; never renamed or reused.
     public var code: String {
         switch self {
-        case .tooLarge: "blob.tooLarge"
-        case .addressMismatch: "blob.addressMismatch"
-        case .notFound: "blob.notFound"
+        case .tooLarge: "blob.too_large"
+        case .addressMismatch: "blob.address_mismatch"
+        case .notFound: "blob.not_found"
         case .corrupt: "blob.corrupt"
         case .truncated: "blob.truncated"
-        case .rangeOutOfBounds: "blob.rangeOutOfBounds"
+        case .rangeOutOfBounds: "blob.range_out_of_bounds"
         case .io: "blob.io"
         }
     }

@@ -46,7 +46,7 @@ struct StorageNodeCommand: AsyncParsableCommand {
 struct StorageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "storage", abstract: "Store, fetch and repair blobs on the storage network.",
-        subcommands: [Put.self, Get.self, Repair.self])
+        subcommands: [Put.self, Get.self, Repair.self, Bench.self])
 
     struct Put: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Upload a file to every replica of a bucket; prints its CID.")
@@ -106,6 +106,34 @@ struct StorageCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+extension StorageCommand {
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Benchmark one storage node on loopback: upload and download MiB/s beside this machine's SHA-256 rate.",
+            discussion: "Builds a throwaway chain and node in a temporary folder. Use a release build: swift build -c release")
+        @Option(help: "The blob's size in MiB.") var mebibytes = 64
+        @Option(help: "How many rounds (the median is reported).") var rounds = 3
+
+        func run() async throws {
+            var configuration = StorageBenchmark.Configuration(
+                executable: try currentExecutable(),
+                directory: NSTemporaryDirectory() + "dml-storage-bench-\(UUID().uuidString)")
+            configuration.mebibytes = max(1, mebibytes)
+            configuration.rounds = max(1, rounds)
+            print(machineDescription())
+            let report = try await StorageBenchmark(configuration).run { print("  \($0)") }
+            print(report)
+        }
+    }
+}
+
+/// The path of the running `dml` executable, to start child processes of it.
+func currentExecutable() throws -> String {
+    if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+    if let path = Bundle.main.executablePath { return path }
+    throw CommandFailure("cannot tell where the dml executable is")
 }
 
 /// Runs `body` with a storage client signing as `key` and a reader of bucket views from the chain.

@@ -152,6 +152,32 @@ public struct StorageClient: Sendable {
         }
     }
 
+    /// The node's health: its key, cluster, status, and how far it has followed the ledger.
+    public func health(nodeURL url: String) async throws -> StorageNodeServer.HealthReply {
+        let response = try await http.execute(HTTPClientRequest(url: url + "/v1/health"), timeout: .seconds(5))
+        try await Self.expect(response, [.ok], node: url)
+        return try JSONDecoder().decode(StorageNodeServer.HealthReply.self,
+                                        from: Data(try await response.body.collect(upTo: 1 << 16).readableBytesView))
+    }
+
+    /// Waits until the node at `url` has followed the ledger to `height` (a node acts on the
+    /// ledger it has read, so a bucket created at `height` is unknown to it before then).
+    public func waitUntilFollowing(nodeURL url: String, height: UInt64, timeoutSeconds: UInt64 = 10) async throws {
+        let deadline = DispatchTime.now().uptimeNanoseconds + timeoutSeconds * 1_000_000_000
+        var last = "no answer"
+        while DispatchTime.now().uptimeNanoseconds < deadline {
+            do {
+                let health = try await health(nodeURL: url)
+                if health.height >= height { return }
+                last = "at height \(health.height)"
+            } catch {
+                last = "\(error)"
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        throw Failure(node: url, status: nil, message: "did not reach height \(height) in \(timeoutSeconds) s (\(last))")
+    }
+
     /// Asks the node at `url` to run a repair pass (signed by its provider or cluster manager).
     public func repair(nodeURL url: String) async throws -> StorageNodeServer.RepairReport {
         try await post(url, "/v1/repair", as: StorageNodeServer.RepairReport.self)

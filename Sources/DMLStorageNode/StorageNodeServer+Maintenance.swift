@@ -55,6 +55,8 @@ extension StorageNodeServer {
             }
             if restored { report.restored += 1 } else { report.lost.append(cid.description) }
         }
+        // Restores and deletions changed what the bucket holds: measure it afresh on the next upload.
+        quotas.forget(view.id.rawValue)
     }
 
     /// Signs a `reportUsage` transaction for each bucket whose counters moved and queues it in

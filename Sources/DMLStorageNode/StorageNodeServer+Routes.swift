@@ -69,22 +69,23 @@ extension StorageNodeServer {
         guard let length = request.headers[.contentLength].flatMap(UInt64.init) else { throw StorageNodeError.lengthRequired }
         guard length <= configuration.blobBytesMax else { throw StorageNodeError.tooLarge(bytes: length, max: configuration.blobBytesMax) }
         let store = try store(bucket)
-        let existing = store.contains(cid) ? ((try? store.size(of: cid)) ?? 0) : 0
-        let stored = try storedBytes(bucket) - existing
-        guard stored + length <= view.quotaBytes else {
-            throw StorageNodeError.quotaExceeded(bucket: bucket, stored: stored, adding: length, quota: view.quotaBytes)
-        }
+        // Content-addressed: a blob already here is these very bytes, so storing it again adds nothing.
+        let reservation = store.contains(cid) ? 0 : length
+        try quotas.reserve(reservation, in: bucket, quota: view.quotaBytes) { () throws(StorageNodeError) in try storedBytes(bucket) }
         let pieces = request.body.map { buffer in Array(buffer.readableBytesView) }
         let blob: StoredBlob
         do {
             blob = try await store.put(expected: cid, bytesMax: length, from: pieces)
         } catch {
+            quotas.finish(reservation, in: bucket, added: 0)
             throw StorageNodeError.blob(error)
         }
         guard blob.size == length else {
             try? store.delete(cid)
+            quotas.finish(reservation, in: bucket, added: 0)
             throw StorageNodeError.blob(.truncated(bytesReceived: blob.size, cause: "the body was shorter than its Content-Length"))
         }
+        quotas.finish(reservation, in: bucket, added: reservation)
         return try Self.json(StoredReply(cid: cid.description, size: blob.size), status: .created)
     }
 
@@ -121,7 +122,13 @@ extension StorageNodeServer {
         let view = try await view(bucket)
         try requireWriter(try signer(of: request), view)
         let store = try store(bucket)
-        do throws(BlobError) { try store.delete(cid) } catch { throw StorageNodeError.blob(error) }
+        do throws(BlobError) {
+            let size = try store.size(of: cid)
+            try store.delete(cid)
+            quotas.removed(size, from: bucket)
+        } catch {
+            throw StorageNodeError.blob(error)
+        }
         return Response(status: .noContent)
     }
 

@@ -43,6 +43,7 @@ public final class StorageNodeServer: Sendable {
     let directory: String
     let stores = Mutex<[UInt64: FileBlobStore]>([:])
     let usage: UsageBook
+    let quotas = QuotaBook()
     let http: HTTPClient
     let logger: Logger
 
@@ -75,6 +76,7 @@ public final class StorageNodeServer: Sendable {
             throw error
         }
         try? await http.shutdown()
+        try? usage.saveIfChanged()
     }
 
     /// Follows the ledger; repairs and reports usage on their intervals.
@@ -82,17 +84,19 @@ public final class StorageNodeServer: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.follower.follow(intervalMilliseconds: self.configuration.followIntervalMilliseconds) }
             if configuration.repairIntervalSeconds > 0 {
-                group.addTask { await self.every(self.configuration.repairIntervalSeconds) { _ = await self.repairAll() } }
+                group.addTask { await self.every(milliseconds: self.configuration.repairIntervalSeconds * 1_000) { _ = await self.repairAll() } }
             }
+            // Served bytes are billable: written down every few seconds, not only when reported.
+            group.addTask { await self.every(milliseconds: 5_000) { try? self.usage.saveIfChanged() } }
             if configuration.usageIntervalSeconds > 0 {
-                group.addTask { await self.every(self.configuration.usageIntervalSeconds) { _ = try? await self.reportUsage() } }
+                group.addTask { await self.every(milliseconds: self.configuration.usageIntervalSeconds * 1_000) { _ = try? await self.reportUsage() } }
             }
         }
     }
 
-    private func every(_ seconds: UInt64, _ work: @Sendable () async -> Void) async {
+    private func every(milliseconds: UInt64, _ work: @Sendable () async -> Void) async {
         while !Task.isCancelled {
-            try? await Task.sleep(nanoseconds: seconds * 1_000_000_000)
+            try? await Task.sleep(nanoseconds: milliseconds * 1_000_000)
             await work()
         }
     }

@@ -8,6 +8,8 @@ import Synchronization
 final class UsageBook: Sendable {
     private let path: String
     private let served: Mutex<[UInt64: UInt64]>
+    /// The counters as last written, to skip writes when nothing was served since.
+    private let saved = Mutex<[UInt64: UInt64]?>(nil)
 
     init(path: String) throws {
         self.path = path
@@ -30,5 +32,11 @@ final class UsageBook: Sendable {
         let counters = snapshot()
         let data = try JSONEncoder().encode(Dictionary(uniqueKeysWithValues: counters.map { (String($0.key), $0.value) }))
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        saved.withLock { $0 = counters }
+    }
+
+    /// Writes the counters if they moved since the last write.
+    func saveIfChanged() throws {
+        if saved.withLock({ $0 }) != snapshot() { try save() }
     }
 }

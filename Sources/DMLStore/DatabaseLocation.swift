@@ -13,9 +13,13 @@ public enum DatabaseLocation: Sendable, CustomStringConvertible {
     /// (created if missing) so that several logs can share one database.
     case postgres(url: String, schema: String?)
 
-    /// `DATABASE_URL` if set, else `DIR/ledger.sqlite`.
+    /// `DATABASE_URL` if set (in the schema `DATABASE_SCHEMA`, if that is set too), else
+    /// `DIR/ledger.sqlite`.
     public static func resolve(dataDirectory: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> DatabaseLocation {
-        if let url = environment["DATABASE_URL"], !url.isEmpty { return .postgres(url: url, schema: nil) }
+        if let url = environment["DATABASE_URL"], !url.isEmpty {
+            let schema = environment["DATABASE_SCHEMA"].flatMap { $0.isEmpty ? nil : $0 }
+            return .postgres(url: url, schema: schema)
+        }
         return .sqlite(path: (dataDirectory as NSString).appendingPathComponent("ledger.sqlite"))
     }
 

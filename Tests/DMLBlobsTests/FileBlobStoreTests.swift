@@ -234,6 +234,6 @@ import Testing
         let id = ContentID.of([], codec: .raw)
         #expect(BlobError.corrupt(id, .chunk(index: 3)).description == "[blob.corrupt] the stored copy of \(id) is corrupt (chunk 3 does not match its hash); delete it and fetch it again from a peer")
         #expect(BlobError.io(operation: "fsync", path: "/x", errno: 5).description.contains("Input/output error"))
-        #expect(BlobError.tooLarge(bytesMax: 10).code == "blob.tooLarge")
+        #expect(BlobError.tooLarge(bytesMax: 10).code == "blob.too_large")
     }
 }

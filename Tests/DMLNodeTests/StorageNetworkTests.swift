@@ -9,50 +9,19 @@ import Foundation
 import NIOCore
 import Testing
 
-/// A `dml storage-node` child process and the URL it listens on.
-final class NodeProcess: @unchecked Sendable {
-    let process = Process()
-    let url: String
-    let account: AccountID
-    let data: String
+typealias NodeProcess = StorageNodeProcess
 
-    init(data: String, chain: String, port: Int = 0) throws {
-        self.data = data
-        process.executableURL = URL(fileURLWithPath: Fixtures.binary)
-        process.arguments = ["storage-node", "--data", data, "--chain", chain, "--port", String(port)]
+extension StorageNodeProcess {
+    /// A node following the chain at `location` (its SQLite folder `chain`, or PostgreSQL).
+    convenience init(data: String, chain: String, location: DatabaseLocation, port: Int = 0) throws {
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "DATABASE_URL")
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = ""
-        while !line.contains("\n") {
-            let data = output.fileHandleForReading.availableData
-            guard !data.isEmpty else { break }
-            line += String(decoding: data, as: UTF8.self)
+        environment.removeValue(forKey: "DATABASE_SCHEMA")
+        if case let .postgres(url, schema) = location {
+            environment["DATABASE_URL"] = url
+            environment["DATABASE_SCHEMA"] = schema
         }
-        // "storage node <address> listening on http://127.0.0.1:<port>"
-        let words = line.split(separator: " ")
-        guard words.count >= 6, let account = try? AccountID(address: String(words[2])) else {
-            throw CommandLineFailure("the storage node did not start: \(line)")
-        }
-        self.account = account
-        url = String(words[5]).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    var port: Int { Int(url.split(separator: ":").last!)! }
-
-    func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+        try self.init(executable: Fixtures.binary, data: data, chain: chain, port: port, environment: environment)
     }
 }
 
@@ -84,26 +53,20 @@ struct StorageNetworkTests {
     }
 
     func waitForNodes(_ nodes: [NodeProcess], height: UInt64, http: StorageClient) async throws {
-        for node in nodes {
-            for attempt in 0..<100 {
-                let request = HTTPClientRequest(url: node.url + "/v1/health")
-                if let response = try? await http.http.execute(request, timeout: .seconds(2)),
-                   let body = try? await response.body.collect(upTo: 1 << 16),
-                   let health = try? JSONDecoder().decode(StorageNodeServer.HealthReply.self, from: Data(body.readableBytesView)),
-                   health.height >= height { break }
-                if attempt == 99 { throw CommandLineFailure("node \(node.url) did not reach height \(height)") }
-                try await Task.sleep(nanoseconds: 100_000_000)
-            }
-        }
+        for node in nodes { try await http.waitUntilFollowing(nodeURL: node.url, height: height) }
     }
 
-    @Test("write, read, kill a node, repair an empty node and a flipped byte; refuse strangers, unpaid and oversize uploads")
-    func cluster() async throws {
+    @Test("write, read, kill a node, repair an empty node and a flipped byte; refuse strangers, unpaid and oversize uploads",
+          arguments: Backend.allCases)
+    func cluster(backend: Backend) async throws {
+        guard var location = backend.freshLocation() else { return }
         let directory = Fixtures.temporaryDirectory()
         let chainDirectory = directory + "/chain"
-        let chain = try await LocalChain.open(DatabaseLocation.resolve(dataDirectory: chainDirectory, environment: [:]), spec: spec())
+        // Nodes find an SQLite log in their --chain folder; a PostgreSQL one through DATABASE_URL.
+        if case .sqlite = location { location = .sqlite(path: chainDirectory + "/ledger.sqlite") }
+        let chain = try await LocalChain.open(location, spec: spec())
         let pump = Task { await InboxPump.run(service: chain.service, log: chain.log, intervalMilliseconds: 20) }
-        var nodes = try (0..<3).map { try NodeProcess(data: "\(directory)/node\($0)", chain: chainDirectory) }
+        var nodes = try (0..<3).map { try NodeProcess(data: "\(directory)/node\($0)", chain: chainDirectory, location: location) }
         let http = StorageClient.makeHTTPClient()
         defer { nodes.forEach { $0.stop() } }
 
@@ -178,7 +141,8 @@ struct StorageNetworkTests {
 
         // Bring it back empty on the same port: repair restores every replica it should hold.
         try FileManager.default.removeItem(atPath: nodes[victimIndex].data + "/buckets")
-        nodes[victimIndex] = try NodeProcess(data: nodes[victimIndex].data, chain: chainDirectory, port: nodes[victimIndex].port)
+        nodes[victimIndex] = try NodeProcess(data: nodes[victimIndex].data, chain: chainDirectory, location: location,
+                                             port: nodes[victimIndex].port)
         try await waitForNodes([nodes[victimIndex]], height: head, http: client)
         let provider = StorageClient(http: http, key: providers[victimIndex])
         let report = try await provider.repair(nodeURL: nodes[victimIndex].url)
@@ -209,6 +173,20 @@ struct StorageNetworkTests {
         pump.cancel()
         try await http.shutdown()
         await chain.close()
+    }
+
+    @Test("the storage benchmark runs end to end on a real node and cleans up after itself")
+    func benchmark() async throws {
+        var configuration = StorageBenchmark.Configuration(executable: Fixtures.binary, directory: Fixtures.temporaryDirectory() + "/bench")
+        configuration.mebibytes = 2
+        configuration.rounds = 1
+        let report = try await StorageBenchmark(configuration).run()
+        #expect(report.bytes == 2 * 1_048_576)
+        for seconds in [report.sha256Seconds, report.addressSeconds, report.uploadSeconds, report.downloadSeconds] {
+            #expect(seconds.count == 1 && seconds[0] > 0)
+        }
+        #expect(report.description.contains("upload (PUT"))
+        #expect(!FileManager.default.fileExists(atPath: configuration.directory))
     }
 
     /// The path of a blob's data file in a node's store.
