@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // Amount, AccountID, Hash256, typed identifiers, the canonical encoding.
@@ -81,11 +82,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The API server: users and auth, every resource under /v1, the indexer.
+        .target(
+            name: "DMLServer",
+            dependencies: [
+                "DMLNode", "DMLBlobs",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Every `dml` subcommand, as a testable library.
         .target(
             name: "DMLCommands",
             dependencies: [
-                "DMLNode", "DMLStorageNode", "DMLBlobs",
+                "DMLNode", "DMLStorageNode", "DMLServer", "DMLBlobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -97,8 +112,9 @@ let package = Package(
         .testTarget(
             name: "DMLNodeTests",
             dependencies: [
-                "DMLNode", "DMLStore", "DMLCommands", "DMLStorageNode", "DMLBlobs",
+                "DMLNode", "DMLStore", "DMLCommands", "DMLStorageNode", "DMLServer", "DMLBlobs",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -197,24 +197,14 @@ enum BlockFormatter {
         return lines.joined(separator: "\n")
     }
 
-    static func describe(_ call: Call) -> String {
-        switch call.module {
-        case .balances: (try? BalancesCall(canonicalBytes: call.body)).map { "\($0)" } ?? "balances call"
-        case .roles: (try? RolesCall(canonicalBytes: call.body)).map { "\($0)" } ?? "roles call"
-        case .registry: (try? RegistryCall(canonicalBytes: call.body)).map { "\($0)" } ?? "registry call"
-        default: "\(call.module) call"
-        }
-    }
+    static func describe(_ call: Call) -> String { call.text }
 
     static func describe(_ record: EventRecord) -> String {
         let phase = switch record.phase {
         case .initialization: "init"
         case .transaction(let index): "tx \(index)"
         }
-        let event = record.event
-        let text = BalancesEvent(event).map { "\($0)" } ?? RolesEvent(event).map { "\($0)" }
-            ?? RegistryEvent(event).map { "\($0)" } ?? "\(event.module) event"
-        return "[\(phase)] \(text)"
+        return "[\(phase)] \(record.event.text)"
     }
 }
 

@@ -12,7 +12,7 @@ public struct DML: AsyncParsableCommand {
         commandName: "dml",
         abstract: "DML — a decentralized machine-learning marketplace on a verifiable ledger.",
         subcommands: [Demo.self, Init.self, Keys.self, Transfer.self, Faucet.self, Balance.self, BlockCommand.self,
-                      LedgerCommand.self, Bench.self, StorageNodeCommand.self, StorageCommand.self])
+                      LedgerCommand.self, Bench.self, Serve.self, StorageNodeCommand.self, StorageCommand.self])
 
     public init() {}
 }

@@ -81,6 +81,7 @@ public actor LedgerService {
     /// block; nobody is told their transaction is in it until the commit is durable.
     public private(set) var ledger: Ledger
     public nonisolated let chainID: Hash256
+    public nonisolated let spec: ChainSpec
     private let log: BlockLog
     private let configuration: Configuration
     private let clock: @Sendable () -> UInt64
@@ -109,6 +110,7 @@ public actor LedgerService {
                 logger: Logger = Logger(label: "dml.sequencer")) {
         self.ledger = ledger
         chainID = ledger.chainID
+        spec = ledger.spec
         self.log = log
         var configuration = configuration
         configuration.transactionsPerBlockMax = min(max(1, configuration.transactionsPerBlockMax), Block.transactionCountMax)
@@ -139,6 +141,10 @@ public actor LedgerService {
     }
 
     public var head: BlockHeader { ledger.head }
+
+    /// Runs `body` on the current state, inside the actor: no copy of the ledger outlives the
+    /// call, so the next block never has to copy the state because a reader still holds it.
+    public func reading<Result: Sendable>(_ body: @Sendable (CallContext) -> Result) -> Result { ledger.reading(body) }
 
     // MARK: - Submitting
 

@@ -40,16 +40,17 @@ public enum DatabaseLocation: Sendable, CustomStringConvertible {
 }
 
 /// One open connection and its SQLKit face. The log uses a single connection: one sequencer
-/// writes, and a block is one statement, so no pool is needed.
-final class DatabaseConnection: Sendable {
+/// writes, and a block is one statement, so no pool is needed. The API server opens its own
+/// for its tables (users, the query index).
+public final class DatabaseConnection: Sendable {
     enum Handle: Sendable {
         case sqlite(SQLiteConnection)
         case postgres(PostgresConnection)
     }
 
     let handle: Handle
-    let sql: any SQLDatabase
-    let isPostgres: Bool
+    public let sql: any SQLDatabase
+    public let isPostgres: Bool
 
     private init(handle: Handle, sql: any SQLDatabase, isPostgres: Bool) {
         self.handle = handle
@@ -57,7 +58,7 @@ final class DatabaseConnection: Sendable {
         self.isPostgres = isPostgres
     }
 
-    static func open(_ location: DatabaseLocation, logger: Logger) async throws(StoreError) -> DatabaseConnection {
+    public static func open(_ location: DatabaseLocation, logger: Logger) async throws(StoreError) -> DatabaseConnection {
         switch location {
         case .sqlite(let path):
             do {
@@ -111,7 +112,7 @@ final class DatabaseConnection: Sendable {
         }
     }
 
-    func close() async {
+    public func close() async {
         switch handle {
         case .sqlite(let connection): try? await connection.close()
         case .postgres(let connection): try? await connection.close()
