@@ -59,6 +59,8 @@ actor Indexer {
     func follow(intervalMilliseconds: UInt64) async {
         while !Task.isCancelled {
             do { try await catchUp() } catch { logger.warning("indexer: \(error)") }
+            // A tick even when nothing changed, so streams can notice their deadline.
+            for listener in listeners.values { listener.yield(height) }
             try? await Task.sleep(nanoseconds: intervalMilliseconds * 1_000_000)
         }
     }

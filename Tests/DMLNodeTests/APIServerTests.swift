@@ -40,6 +40,9 @@ struct APIWorld {
 
     func test(_ body: @Sendable (Caller) async throws -> Void) async throws {
         let app = Application(router: server.makeRouter())
+        // As `APIServer.run` does: the indexer follows the log beside the routes.
+        let indexing = Task { await server.indexer.follow(intervalMilliseconds: 20) }
+        defer { indexing.cancel() }
         try await app.test(.router) { client in try await body(Caller(client: client)) }
     }
 }
@@ -71,6 +74,12 @@ struct Caller: Sendable {
     private func execute(_ client: some TestClientProtocol, _ uri: String, _ method: HTTPRequest.Method, _ headers: HTTPFields,
                          _ body: ByteBuffer?) async throws -> TestResponse {
         try await client.execute(uri: uri, method: method, headers: headers, body: body)
+    }
+
+    /// The body as text, for non-JSON replies (server-sent events).
+    func raw(_ method: HTTPRequest.Method, _ uri: String) async throws -> String {
+        let response = try await execute(client, uri, method, [:], nil)
+        return String(buffer: response.body)
     }
 
     func post(_ uri: String, _ body: Any = [String: Any](), token: String? = nil) async throws -> Reply { try await callAny(.post, uri, body, token: token) }
@@ -163,6 +172,16 @@ struct APIServerTests {
             let session = try await api.post("/v1/users/key-login", body)
             #expect(session.status == .ok && session.object("user")["custodial"] as? Bool == false)
             #expect(try await api.post("/v1/users/key-login", body).status == .unauthorized, "a challenge is answered once")
+            // Signing up with someone's public key needs their signature on a challenge.
+            let other = AccountKey.insecureDerived(from: "api-key-signup")
+            let claim = try await api.post("/v1/users", ["email": "squat@example.org", "password": "long enough", "publicKey": other.account.address])
+            #expect(claim.status == .unprocessableContent && claim.object("details")["field"] as? String == "challenge")
+            let third = try await api.post("/v1/users/challenge", ["account": other.account.address])
+            let proof = ["nonce": try #require(third.string("nonce")),
+                         "signature": Hex.encode(other.sign(Array(try #require(third.string("message")).utf8)))]
+            let owned = try await api.post("/v1/users", ["email": "own@example.org", "password": "long enough",
+                                                        "publicKey": other.account.address, "challenge": proof])
+            #expect(owned.status == .created && owned.object("user")["custodial"] as? Bool == false)
             // A self-custody user is told to sign their own transactions.
             let token = try #require(session.string("accessToken"))
             let transfer = try await api.post("/v1/ledger/transfers", ["to": APIWorld.admin.account.address, "amount": "1"], token: token)
@@ -234,6 +253,12 @@ struct APIServerTests {
             let events = try await api.get("/v1/ledger/events?after=0&limit=1000")
             let names = events.array.compactMap { ($0 as? [String: Any])?["name"] as? String }
             #expect(names.contains("posted") && names.contains("enrolled") && names.contains("transferred"))
+            let later = try await api.get("/v1/ledger/events?after=\(height)")
+            #expect(later.array.allSatisfy { (($0 as? [String: Any])?["height"] as? Int ?? 0) > height }, "after=H means after block H")
+            // The stream replays what is indexed (one message per event), then ends at its deadline.
+            let streamed = try await api.raw(.get, "/v1/ledger/events/stream?after=0&seconds=1")
+            #expect(streamed.components(separatedBy: "\nevent: ").count - 1 == names.count)
+            #expect(streamed.contains("event: posted\ndata: {"))
         }
         await world.close()
     }

@@ -52,7 +52,8 @@ struct LedgerRoutes: Sendable {
         }
         group.get("/events/stream") { request, context in
             let after = try request.query("after", 0, in: 0...Int.max)
-            return stream(afterHeight: Int64(after))
+            let seconds = try request.query("seconds", Int(Self.streamSeconds), in: 1...Int(Self.streamSeconds))
+            return stream(afterHeight: Int64(after), seconds: UInt64(seconds))
         }
         group.post("/transfers") { request, context in
             let body = try await request.json(TransferBody.self, context: context)
@@ -63,38 +64,45 @@ struct LedgerRoutes: Sendable {
         }
     }
 
-    func events(afterHeight: Int64, limit: Int) async throws -> [EventRow] {
+    /// Events after position `position` of block `height` (by default, after the whole block).
+    func events(afterHeight height: Int64, position: Int = .max, limit: Int) async throws -> [EventRow] {
         try await server.database.sql.raw("""
-            SELECT height, position, tx, module, name, text FROM api_events WHERE height > \(bind: afterHeight)
+            SELECT height, position, tx, module, name, text FROM api_events
+            WHERE height > \(bind: height) OR (height = \(bind: height) AND position > \(bind: position))
             ORDER BY height, position LIMIT \(bind: limit)
             """).all().map(EventRow.init)
     }
 
-    /// Server-sent events: every indexed event after `afterHeight`, then new ones as blocks are
-    /// indexed, until the client goes away. Each message's `id` is its height, so a client that
-    /// reconnects with `?after=<last id>` misses nothing.
-    func stream(afterHeight: Int64) -> Response {
-        let heights = server.indexer
+    /// Server-sent events: every indexed event after block `afterHeight`, then new ones as blocks
+    /// are indexed. Each message's `id` is its block height; a stream ends after `seconds` (at most a minute, so a
+    /// shutdown never waits long for it), and a client reconnects with `?after=<last id>`.
+    func stream(afterHeight: Int64, seconds: UInt64) -> Response {
+        let indexer = server.indexer
         let body = ResponseBody { writer in
-            var sent = afterHeight
-            for await height in await heights.heights() where Int64(height) > sent {
+            var sent = (height: afterHeight, position: Int.max)
+            let deadline = DispatchTime.now().uptimeNanoseconds + seconds * 1_000_000_000
+            for await height in await indexer.heights() {
+                if DispatchTime.now().uptimeNanoseconds > deadline { break }
+                guard Int64(height) > sent.height || sent.position != Int.max else { continue }
                 while true {
-                    let rows = try await events(afterHeight: sent, limit: 500)
+                    let rows = try await events(afterHeight: sent.height, position: sent.position, limit: 500)
                     for row in rows {
                         let data = try JSONEncoder().encode(row)
                         try await writer.write(ByteBuffer(string: "id: \(row.height)\nevent: \(row.name)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
                     }
                     guard let last = rows.last else { break }
-                    // Whole blocks only: the next query starts after the last complete height.
-                    sent = rows.count == 500 ? last.height - 1 : last.height
+                    sent = (last.height, last.position)
                     if rows.count < 500 { break }
                 }
-                sent = max(sent, Int64(height))
+                // Every event up to the indexed height is out: continue from the end of that block.
+                sent = (max(sent.height, Int64(height)), Int.max)
             }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
+
+    static let streamSeconds: UInt64 = 60
 }
 
 struct SubmitBody: Decodable { let transaction: String }

@@ -68,8 +68,14 @@ struct UserRoutes: Sendable {
         var new = UserStore.NewUser(email: email, passwordHash: try await server.passwords.hash(body.password),
                                     confirmationToken: Self.randomToken(), account: AccountKey().account, profile: profile, now: server.now())
         if let address = body.publicKey {
-            // Self-custody: the user keeps their key and signs their own transactions.
-            new.account = try Self.account(address, field: "publicKey")
+            // Self-custody: the user keeps their key and signs their own transactions. They
+            // prove they hold it, so no one can claim another person's account.
+            let account = try Self.account(address, field: "publicKey")
+            guard let proof = body.challenge else {
+                throw APIError.invalid("challenge", "signing up with publicKey needs {nonce, signature} of a challenge (POST /v1/users/challenge)")
+            }
+            try await verifyChallenge(account: account, nonce: proof.nonce, signature: proof.signature)
+            new.account = account
         } else {
             let key = AccountKey()
             new.account = key.account
@@ -98,14 +104,7 @@ struct UserRoutes: Sendable {
     func keyLogin(_ request: Request, _ context: APIContext) async throws -> Response {
         let body = try await request.json(KeyLoginBody.self, context: context)
         let account = try Self.account(body.account, field: "account")
-        guard let challenge = try await users.takeChallenge(body.nonce), challenge.account == account.address,
-              challenge.expires > server.now() else {
-            throw APIError.unauthorized("the challenge is unknown, used, expired or for another account; ask for a new one")
-        }
-        guard let signature = Hex.decode(body.signature), signature.count == 64,
-              account.isValidSignature(signature, for: Array(server.challengeMessage(nonce: body.nonce).utf8)) else {
-            throw APIError(.unauthorized, "auth.bad_signature", "the signature does not verify for \(account) over the challenge message")
-        }
+        try await verifyChallenge(account: account, nonce: body.nonce, signature: body.signature)
         var user = try await users.find(account: account)
         if user == nil {
             // First sign-in with a key: the account becomes a self-custody user.
@@ -113,6 +112,18 @@ struct UserRoutes: Sendable {
         }
         guard let user else { throw APIError.notFound("user for \(account)") }
         return try reply(try await server.session(for: user))
+    }
+
+    /// Uses up the challenge `nonce` and checks that `account`'s key signed its message.
+    func verifyChallenge(account: AccountID, nonce: String, signature text: String) async throws {
+        guard let challenge = try await users.takeChallenge(nonce), challenge.account == account.address,
+              challenge.expires > server.now() else {
+            throw APIError.unauthorized("the challenge is unknown, used, expired or for another account; ask for a new one")
+        }
+        guard let signature = Hex.decode(text), signature.count == 64,
+              account.isValidSignature(signature, for: Array(server.challengeMessage(nonce: nonce).utf8)) else {
+            throw APIError(.unauthorized, "auth.bad_signature", "the signature does not verify for \(account) over the challenge message")
+        }
     }
 
     static func email(_ text: String) throws(APIError) -> String {
@@ -142,7 +153,11 @@ struct SignUpBody: Decodable {
     let profile: Profile?
     /// A `dml1…` address: the user keeps this key and signs their own transactions.
     let publicKey: String?
+    /// With `publicKey`: a challenge for that account, signed by its key.
+    let challenge: ChallengeProof?
 }
+
+struct ChallengeProof: Decodable { let nonce: String; let signature: String }
 
 struct ConfirmBody: Decodable { let token: String }
 struct LoginBody: Decodable { let email: String; let password: String }
