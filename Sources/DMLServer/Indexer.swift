@@ -34,9 +34,7 @@ actor Indexer {
     /// Indexes every block after the last indexed one; returns the height reached.
     @discardableResult
     func catchUp() async throws -> UInt64 {
-        if height == 0, let row = try await sql.raw("SELECT height FROM api_index_meta WHERE name = 'blocks'").first() {
-            height = UInt64(try row.decode(column: "height", as: Int64.self))
-        }
+        if height == 0 { try await resume() }
         while true {
             let blocks = try await log.blocks(from: height + 1, limit: 256)
             guard !blocks.isEmpty else { return height }
@@ -52,6 +50,24 @@ actor Indexer {
                 ON CONFLICT (name) DO UPDATE SET height = excluded.height
                 """).run()
             for listener in listeners.values { listener.yield(height) }
+        }
+    }
+
+    /// Picks up the recorded height, unless the tables were built from another chain: then they
+    /// are emptied and rebuilt from this chain's log.
+    private func resume() async throws {
+        let chain = try await log.chainSpec()?.id.hex ?? ""
+        let recorded = try await sql.raw("SELECT chain FROM api_index_chain").first()?.decode(column: "chain", as: String.self)
+        if recorded != chain {
+            for table in ["api_transactions", "api_events", "api_bounties", "api_index_meta", "api_index_chain"] {
+                try await sql.raw("DELETE FROM \(unsafeRaw: table)").run()
+            }
+            try await sql.raw("INSERT INTO api_index_chain (chain) VALUES (\(bind: chain))").run()
+            if recorded != nil { logger.warning("indexer: the tables held another chain's index; rebuilding from the log") }
+            return
+        }
+        if let row = try await sql.raw("SELECT height FROM api_index_meta WHERE name = 'blocks'").first() {
+            height = UInt64(try row.decode(column: "height", as: Int64.self))
         }
     }
 

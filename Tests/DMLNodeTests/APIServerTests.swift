@@ -153,6 +153,30 @@ struct APIServerTests {
         await world.close()
     }
 
+    @Test("an index built for another chain is emptied and rebuilt from this chain's log")
+    func indexBelongsToItsChain() async throws {
+        let directory = Fixtures.temporaryDirectory()
+        let database = try await APIDatabase.open(.sqlite(path: directory + "/api.sqlite"), logger: .init(label: "test"))
+        for name in ["first", "second"] {
+            let spec = ChainSpec(name: "dml-index-\(name)", isDevelopment: true, genesisTimestampMilliseconds: 1_700_000_000_000,
+                                 allocations: [.init(APIWorld.admin.account, .tokens(10)!)], superAdmins: [APIWorld.admin.account])
+            let chain = try await LocalChain.open(.sqlite(path: "\(directory)/\(name)/ledger.sqlite"), spec: spec)
+            if name == "first" {
+                _ = await chain.submit(BalancesCall.transfer(to: Fixtures.keys[1].account, amount: .tokens(1)!).call, as: APIWorld.admin)
+            }
+            let server = try await APIServer(chain: chain, database: database, configuration: {
+                var configuration = APIServer.Configuration(secret: Array(repeating: 7, count: 32))
+                configuration.bcryptCost = 4
+                return configuration
+            }(), logger: .init(label: "test"))
+            let transactions = try await database.sql.raw("SELECT COUNT(*) AS n FROM api_transactions").first()?.decode(column: "n", as: Int.self)
+            #expect(transactions == (name == "first" ? 1 : 0), "\(name) chain")
+            #expect(await server.indexer.height == (name == "first" ? 1 : 0))
+            await chain.close()
+        }
+        await database.close()
+    }
+
     @Test("sign-in with a key: challenge signed by Ed25519; a used, wrong or foreign challenge is refused")
     func keyLogin() async throws {
         let world = try #require(try await APIWorld.make(.sqlite))

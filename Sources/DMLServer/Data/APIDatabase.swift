@@ -68,6 +68,7 @@ public final class APIDatabase: Sendable {
             """,
             "CREATE INDEX IF NOT EXISTS api_bounties_status ON api_bounties (status, id)",
             "CREATE TABLE IF NOT EXISTS api_index_meta (name TEXT PRIMARY KEY, height BIGINT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS api_index_chain (chain TEXT NOT NULL)",
             """
             CREATE TABLE IF NOT EXISTS api_transactions (
               hash TEXT PRIMARY KEY, height BIGINT NOT NULL, position INTEGER NOT NULL, signer TEXT NOT NULL,
