@@ -21,11 +21,8 @@ struct Init: AsyncParsableCommand {
             throw CommandFailure("\(options.location) already holds chain \(spec.name) (\(spec.id.short)…); use another --data folder")
         }
         let admin = try (try? options.keys.load("admin")) ?? options.keys.create("admin")
-        let newSpec = ChainSpec(
-            name: production ? "dml" : "dml-dev", isDevelopment: !production,
-            genesisTimestampMilliseconds: LedgerService.wallClockMilliseconds(),
-            allocations: [ChainSpec.Allocation(admin.account, try parseAmount(allocation))], superAdmins: [admin.account])
-        let chain = try await options.openChain(spec: newSpec)
+        let chain = try await options.openChain(spec: newChainSpec(admin: admin.account, allocation: try parseAmount(allocation),
+                                                                   production: production))
         let head = await chain.service.head
         await chain.close()
         print("chain \(head.chain) at height \(head.height) in \(options.location)")

@@ -30,6 +30,14 @@ struct DataOptions: ParsableArguments {
     }
 }
 
+/// The spec `dml init` (and `dml serve` on a fresh folder) creates: `admin` is the only
+/// super-admin and holds the whole genesis allocation; a production chain has no faucet.
+func newChainSpec(admin: AccountID, allocation: Amount, production: Bool = false) -> ChainSpec {
+    ChainSpec(name: production ? "dml" : "dml-dev", isDevelopment: !production,
+              genesisTimestampMilliseconds: LedgerService.wallClockMilliseconds(),
+              allocations: [ChainSpec.Allocation(admin, allocation)], superAdmins: [admin])
+}
+
 func quietLogger() -> Logger {
     var logger = Logger(label: "dml")
     logger.logLevel = .warning

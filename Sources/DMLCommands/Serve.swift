@@ -61,9 +61,7 @@ struct Serve: AsyncParsableCommand {
         await existing.close()
         if spec != nil { return try await options.openChain() }
         let admin = try (try? options.keys.load("admin")) ?? options.keys.create("admin")
-        return try await options.openChain(spec: ChainSpec(
-            name: "dml-dev", isDevelopment: true, genesisTimestampMilliseconds: LedgerService.wallClockMilliseconds(),
-            allocations: [ChainSpec.Allocation(admin.account, .tokens(1_000_000)!)], superAdmins: [admin.account]))
+        return try await options.openChain(spec: newChainSpec(admin: admin.account, allocation: .tokens(1_000_000)!))
     }
 
     /// `DML_SECRET`, or a random secret kept in `DIR/server.secret` (0600).

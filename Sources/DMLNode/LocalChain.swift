@@ -45,7 +45,8 @@ public final class LocalChain: Sendable {
 
     /// Signs `call` as `key` with its next nonce and submits it.
     public func submit(_ call: Call, as key: AccountKey) async -> LedgerService.Outcome {
-        let nonce = await service.ledger.nextNonce(of: key.account)
+        let account = key.account
+        let nonce = await service.reading { System.nextNonce(of: account, in: $0) }
         let transaction = SignedTransaction(chain: service.chainID, key: key, nonce: nonce, call: call)
         return await service.submit(transaction)
     }

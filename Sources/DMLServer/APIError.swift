@@ -29,7 +29,6 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     static func unauthorized(_ message: String) -> APIError { APIError(.unauthorized, "auth.unauthorized", message) }
-    static func forbidden(_ message: String) -> APIError { APIError(.forbidden, "auth.forbidden", message) }
     static func notFound(_ what: String) -> APIError { APIError(.notFound, "request.not_found", "\(what) does not exist") }
     static func conflict(_ code: String, _ message: String) -> APIError { APIError(.conflict, code, message) }
 }

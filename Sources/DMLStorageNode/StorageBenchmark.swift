@@ -166,7 +166,7 @@ public struct StorageBenchmark: Sendable {
                 }
             }
             try await client.waitUntilFollowing(nodeURL: node.url, height: head)
-            guard let view = await chain.service.ledger.reading({ BucketView.read(bucket, in: $0) }) else {
+            guard let view = await chain.service.reading({ BucketView.read(bucket, in: $0) }) else {
                 throw StorageClient.Failure(node: "ledger", status: nil, message: "bucket 1 was not created")
             }
             return (chain, node, view)

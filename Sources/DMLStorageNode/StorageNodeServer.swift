@@ -76,7 +76,7 @@ public final class StorageNodeServer: Sendable {
             throw error
         }
         try? await http.shutdown()
-        try? usage.saveIfChanged()
+        saveUsage()
     }
 
     /// Follows the ledger; repairs and reports usage on their intervals.
@@ -87,11 +87,20 @@ public final class StorageNodeServer: Sendable {
                 group.addTask { await self.every(milliseconds: self.configuration.repairIntervalSeconds * 1_000) { _ = await self.repairAll() } }
             }
             // Served bytes are billable: written down every few seconds, not only when reported.
-            group.addTask { await self.every(milliseconds: 5_000) { try? self.usage.saveIfChanged() } }
+            group.addTask { await self.every(milliseconds: 5_000) { self.saveUsage() } }
             if configuration.usageIntervalSeconds > 0 {
-                group.addTask { await self.every(milliseconds: self.configuration.usageIntervalSeconds * 1_000) { _ = try? await self.reportUsage() } }
+                group.addTask {
+                    await self.every(milliseconds: self.configuration.usageIntervalSeconds * 1_000) {
+                        do { _ = try await self.reportUsage() } catch { self.logger.warning("usage report failed, retried next round: \(error)") }
+                    }
+                }
             }
         }
+    }
+
+    /// Writes the served-byte counters; a failure is logged (the next round tries again).
+    private func saveUsage() {
+        do { try usage.saveIfChanged() } catch { logger.warning("cannot save usage counters: \(error)") }
     }
 
     private func every(milliseconds: UInt64, _ work: @Sendable () async -> Void) async {

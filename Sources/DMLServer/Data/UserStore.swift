@@ -96,8 +96,15 @@ struct UserStore: Sendable {
                   \(bind: Int64(user.now)), \(bind: Int64(user.now)))
                 """).run()
         } catch {
-            // Two sign-ups raced past the checks above: the unique index decided.
-            throw APIError.conflict("users.email_taken", "an account with this email or key exists")
+            // Two sign-ups raced past the checks above and the unique index decided; any other
+            // failure (the database away, say) is not the client's conflict.
+            if let email = user.email, try await find(email: email) != nil {
+                throw APIError.conflict("users.email_taken", "an account with this email exists; sign in instead")
+            }
+            if try await find(account: user.account) != nil {
+                throw APIError.conflict("users.account_taken", "the key \(user.account) is already registered")
+            }
+            throw error
         }
         guard let created = try await find(id: user.id) else { throw APIError(.internalServerError, "server.error", "the new user was not stored") }
         return created

@@ -29,7 +29,7 @@ struct UserRoutes: Sendable {
         group.post("/challenge") { request, context in
             let body = try await request.json(ChallengeBody.self, context: context)
             let account = try Self.account(body.account, field: "account")
-            let nonce = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            let nonce = Self.randomToken(bytes: 16)
             let expires = server.now() + 300_000
             try await users.addChallenge(nonce, account: account, expires: expires)
             return try reply(ChallengeView(nonce: nonce, message: server.challengeMessage(nonce: nonce), expiresAtMilliseconds: expires), status: .created)
@@ -140,8 +140,10 @@ struct UserRoutes: Sendable {
         do { return try AccountID(address: text) } catch { throw .invalid(field, "\(error)") }
     }
 
-    static func randomToken() -> String {
-        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    /// `bytes` random bytes (the system's cryptographic generator) in hex.
+    static func randomToken(bytes: Int = 32) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Hex.encode((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }
 
