@@ -35,7 +35,8 @@ struct Serve: AsyncParsableCommand {
             await chain.close()
             throw error
         }
-        var configuration = APIServer.Configuration(secret: secret)
+        var configuration = APIServer.Configuration(
+            secret: secret, artifactsDirectory: (options.data as NSString).appendingPathComponent("artifacts"))
         configuration.host = host
         configuration.port = port
         configuration.bcryptCost = bcryptCost

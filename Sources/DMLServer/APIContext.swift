@@ -9,9 +9,12 @@ public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The signed-in user, if the request carried a valid access token.
     var user: SignedIn?
+    /// The peer's IP address (rate limits key anonymous clients by it).
+    let remoteAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// Bodies larger than this are refused with 413 before they are read whole; uploads of
@@ -60,9 +63,20 @@ struct ErrorShaper: RouterMiddleware {
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
+        } catch {
+            if let response = Self.known(error, request: request, context: context) { return response }
+            logger.error("unexpected error on \(request.method) \(request.uri.path): \(error)")
+            return APIError.render(status: .internalServerError,
+                                   ErrorBody(code: "server.error", message: "the server failed; this is a bug, and it is logged", details: [:]))
+        }
+    }
+
+    /// The reply for an error the API knows how to explain; `nil` for anything else (a bug).
+    static func known(_ error: any Error, request: Request, context: APIContext) -> Response? {
+        switch error {
+        case let error as APIError:
             return APIError.render(status: error.status, ErrorBody(code: error.code, message: error.message, details: error.details))
-        } catch let error as HTTPError {
+        case let error as HTTPError:
             let code = switch error.status {
             case .notFound: "request.not_found"
             case .methodNotAllowed: "request.method_not_allowed"
@@ -72,12 +86,10 @@ struct ErrorShaper: RouterMiddleware {
             }
             let message = error.body ?? (error.status == .notFound ? "no such route: \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
             return APIError.render(status: error.status, ErrorBody(code: code, message: message, details: [:]))
-        } catch let error as HTTPResponseError {
-            return try error.response(from: request, context: context)
-        } catch {
-            logger.error("unexpected error on \(request.method) \(request.uri.path): \(error)")
-            return APIError.render(status: .internalServerError,
-                                   ErrorBody(code: "server.error", message: "the server failed; this is a bug, and it is logged", details: [:]))
+        case let error as HTTPResponseError:
+            return try? error.response(from: request, context: context)
+        default:
+            return nil
         }
     }
 }

@@ -1,3 +1,4 @@
+import DMLBlobs
 import DMLCore
 import DMLLedger
 import DMLNode
@@ -5,6 +6,8 @@ import DMLStore
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import Synchronization
 
 /// `dml serve`: the sequencer, the indexer and the HTTP API in one process.
 ///
@@ -25,8 +28,19 @@ public final class APIServer: Sendable {
         /// Development servers send no email, so sign-up returns the confirmation token.
         public var revealConfirmationTokens = true
         public var indexIntervalMilliseconds: UInt64 = 20
+        /// Where uploaded algorithm artifacts are kept (content-addressed); shared by every
+        /// process that serves the same chain.
+        public var artifactsDirectory: String
+        public var artifactBytesMax: UInt64 = 64 << 20
+        /// Per client (user, or IP address when anonymous); `perSecond: 0` turns it off.
+        public var rateLimit = RateLimiter.Policy(perSecond: 100, burst: 400)
+        /// Per IP address, on sign-up and sign-in, so passwords cannot be guessed at the general rate.
+        public var signInRateLimit = RateLimiter.Policy(perSecond: 0.5, burst: 20)
 
-        public init(secret: [UInt8]) { self.secret = secret }
+        public init(secret: [UInt8], artifactsDirectory: String) {
+            self.secret = secret
+            self.artifactsDirectory = artifactsDirectory
+        }
     }
 
     public let configuration: Configuration
@@ -38,6 +52,10 @@ public final class APIServer: Sendable {
     let custody: KeyCustody
     let tokens: WebTokenSigner
     let passwords: Passwords
+    let artifacts: FileBlobStore
+    let metrics = APIMetrics()
+    let rateLimiter: RateLimiter
+    let signInRateLimiter: RateLimiter
     let logger: Logger
     let now: @Sendable () -> UInt64
     /// A real bcrypt hash of a random password, checked when an email is unknown.
@@ -60,6 +78,9 @@ public final class APIServer: Sendable {
         custody = KeyCustody(secret: configuration.secret)
         tokens = WebTokenSigner(secret: configuration.secret)
         passwords = Passwords(cost: configuration.bcryptCost)
+        artifacts = try FileBlobStore(directory: configuration.artifactsDirectory)
+        rateLimiter = RateLimiter(configuration.rateLimit)
+        signInRateLimiter = RateLimiter(configuration.signInRateLimit)
         dummyPasswordHash = try await passwords.hash(UserRoutes.randomToken())
         try await indexer.catchUp()
     }
@@ -67,26 +88,53 @@ public final class APIServer: Sendable {
     /// The routes, with errors shaped and tokens read.
     public func makeRouter() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
+        // Outermost first: log and count everything, shape every error, then who is calling,
+        // their rate, and replays of POSTs they already made.
+        router.add(middleware: RequestLogMiddleware(metrics: metrics, logger: logger))
         router.add(middleware: ErrorShaper(logger: logger))
         router.add(middleware: Authenticator(tokens: tokens, now: now))
+        router.add(middleware: RateLimitMiddleware(general: rateLimiter, signIn: signInRateLimiter))
+        router.add(middleware: IdempotencyMiddleware(database: database, now: now))
         SystemRoutes(server: self).register(on: router)
         UserRoutes(server: self).register(on: router)
         LedgerRoutes(server: self).register(on: router)
         BountyRoutes(server: self).register(on: router)
+        AlgorithmRoutes(server: self).register(on: router)
         return router
     }
 
-    /// Serves until SIGINT/SIGTERM; `onListening` gets the bound port.
+    /// Serves until SIGINT/SIGTERM (or until the task is cancelled); `onListening` gets the bound port.
+    ///
+    /// Shutdown is graceful and ordered: first `/ready` turns 503 and event streams end, then the
+    /// HTTP server stops accepting and finishes the requests in flight (each write waits for
+    /// its block to be durable), then the indexer stops. The caller closes the chain after.
     public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
         let app = Application(
             router: makeRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dml"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? -1) },
             logger: logger)
-        let indexing = Task { await indexer.follow(intervalMilliseconds: configuration.indexIntervalMilliseconds) }
-        defer { indexing.cancel() }
-        try await app.runService()
+        // A group shuts its services down from the last to the first.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: IndexerService(indexer: indexer, intervalMilliseconds: configuration.indexIntervalMilliseconds)),
+                       .init(service: app), .init(service: DrainSignal(server: self))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        running.withLock { $0 = group }
+        defer { running.withLock { $0 = nil } }
+        try await group.run()
     }
+
+    private let running = Mutex<ServiceGroup?>(nil)
+
+    /// Begins the graceful shutdown that SIGTERM begins (for embedding and tests).
+    public func shutdown() async {
+        let group = running.withLock { $0 }
+        await group?.triggerGracefulShutdown()
+    }
+
+    /// True once shutdown has begun: readiness fails and streams end, so clients move on.
+    let draining = Atomic<Bool>(false)
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     // MARK: - Helpers for routes
 
@@ -133,5 +181,26 @@ public final class APIServer: Sendable {
         case .failure(let error):
             throw APIError(submit: error)
         }
+    }
+}
+
+/// Follows the log into the index until shutdown.
+struct IndexerService: Service {
+    let indexer: Indexer
+    let intervalMilliseconds: UInt64
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await indexer.follow(intervalMilliseconds: intervalMilliseconds) }
+    }
+}
+
+/// Raises the server's draining flag when shutdown begins, before the HTTP server stops.
+struct DrainSignal: Service {
+    let server: APIServer
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        server.draining.store(true, ordering: .relaxed)
+        server.logger.info("shutting down: finishing requests in flight")
     }
 }

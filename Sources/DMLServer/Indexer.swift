@@ -7,7 +7,7 @@ import Logging
 import SQLKit
 
 /// Turns committed blocks into query tables: every transaction by hash, every event in order,
-/// and one row per bounty with what lists filter and sort on.
+/// and one row per bounty and per algorithm with what lists filter and sort on (`IndexRows`).
 ///
 /// It follows the log (not the sequencer's memory), so it catches up after a restart from the
 /// height it recorded, and the tables can be dropped and rebuilt from the log at any time.
@@ -16,13 +16,13 @@ import SQLKit
 actor Indexer {
     let database: APIDatabase
     let log: BlockLog
-    let read: @Sendable (@Sendable (CallContext) -> [Bounty.Row]) async -> [Bounty.Row]
+    let read: @Sendable (@Sendable (CallContext) -> IndexRows) async -> IndexRows
     let logger: Logger
     private(set) var height: UInt64 = 0
     private var listeners: [UUID: AsyncStream<UInt64>.Continuation] = [:]
 
     init(database: APIDatabase, log: BlockLog, logger: Logger,
-         read: @escaping @Sendable (@Sendable (CallContext) -> [Bounty.Row]) async -> [Bounty.Row]) {
+         read: @escaping @Sendable (@Sendable (CallContext) -> IndexRows) async -> IndexRows) {
         self.database = database
         self.log = log
         self.logger = logger
@@ -38,11 +38,11 @@ actor Indexer {
         while true {
             let blocks = try await log.blocks(from: height + 1, limit: 256)
             guard !blocks.isEmpty else { return height }
-            var touched: Set<Identifier<Bounty>> = []
+            var touched = IndexRows.Touched()
             for block in blocks { try await index(block, touched: &touched) }
             if !touched.isEmpty {
                 let ids = touched
-                for row in await read({ context in ids.sorted().compactMap { Bounty.Row(id: $0, in: context) } }) { try await upsert(row) }
+                try await read({ IndexRows(ids, in: $0) }).save(in: sql)
             }
             height = blocks.last!.header.height
             try await sql.raw("""
@@ -59,7 +59,7 @@ actor Indexer {
         let chain = try await log.chainSpec()?.id.hex ?? ""
         let recorded = try await sql.raw("SELECT chain FROM api_index_chain").first()?.decode(column: "chain", as: String.self)
         if recorded != chain {
-            for table in ["api_transactions", "api_events", "api_bounties", "api_index_meta", "api_index_chain"] {
+            for table in APIDatabase.indexTables {
                 try await sql.raw("DELETE FROM \(unsafeRaw: table)").run()
             }
             try await sql.raw("INSERT INTO api_index_chain (chain) VALUES (\(bind: chain))").run()
@@ -93,7 +93,7 @@ actor Indexer {
 
     private func stopListening(_ id: UUID) { listeners[id] = nil }
 
-    private func index(_ block: Block, touched: inout Set<Identifier<Bounty>>) async throws {
+    private func index(_ block: Block, touched: inout IndexRows.Touched) async throws {
         let height = Int64(block.header.height)
         for (index, transaction) in block.transactions.enumerated() {
             let call = transaction.payload.call
@@ -112,71 +112,7 @@ actor Indexer {
                   \(bind: record.event.name), \(bind: record.event.text))
                 ON CONFLICT (height, position) DO NOTHING
                 """).run()
-            if let event = BountiesEvent(record.event) { touched.insert(event.bounty) }
-        }
-    }
-
-    private func upsert(_ row: Bounty.Row) async throws {
-        try await sql.raw("""
-            INSERT INTO api_bounties (id, owner, title, description, status, prize_pool, funded, prizes, enrollment_end,
-              submission_end, evaluation_deadline, participants, submissions, updated_height)
-            VALUES (\(bind: Int64(row.id.rawValue)), \(bind: row.owner), \(bind: row.title), \(bind: row.description), \(bind: row.status),
-              \(bind: Int64(row.prizePool)), \(bind: Int64(row.funded)), \(bind: row.prizes), \(bind: Int64(row.enrollmentEnd)),
-              \(bind: Int64(row.submissionEnd)), \(bind: Int64(row.evaluationDeadline)), \(bind: row.participants),
-              \(bind: row.submissions), \(bind: Int64(row.height)))
-            ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, title = excluded.title, description = excluded.description,
-              status = excluded.status, prize_pool = excluded.prize_pool, funded = excluded.funded, prizes = excluded.prizes,
-              enrollment_end = excluded.enrollment_end, submission_end = excluded.submission_end,
-              evaluation_deadline = excluded.evaluation_deadline, participants = excluded.participants,
-              submissions = excluded.submissions, updated_height = excluded.updated_height
-            """).run()
-    }
-}
-
-extension Bounty {
-    /// A bounty as the index stores it.
-    struct Row: Sendable {
-        let id: Identifier<Bounty>
-        let owner: String
-        let title: String
-        let description: String
-        let status: String
-        let prizePool: UInt64
-        let funded: UInt64
-        let prizes: Int
-        let enrollmentEnd: UInt64
-        let submissionEnd: UInt64
-        let evaluationDeadline: UInt64
-        let participants: Int
-        let submissions: Int
-        let height: UInt64
-
-        init?(id: Identifier<Bounty>, in context: CallContext) {
-            guard let bounty = Bounties.bounty(id, in: context) else { return nil }
-            self.id = id
-            owner = bounty.owner.address
-            title = bounty.draft.title
-            description = bounty.draft.description
-            status = BountyView.statusName(bounty.status)
-            prizePool = bounty.total.baseUnits
-            funded = bounty.funded.baseUnits
-            prizes = bounty.draft.prizes.count
-            enrollmentEnd = bounty.draft.enrollmentEnd
-            submissionEnd = bounty.draft.submissionEnd
-            evaluationDeadline = bounty.draft.evaluationDeadline
-            participants = Int(bounty.participants)
-            submissions = Int(bounty.submissions)
-            height = context.environment.height
-        }
-    }
-}
-
-extension BountiesEvent {
-    var bounty: Identifier<Bounty> {
-        switch self {
-        case .posted(let id, _, _), .funded(let id, _, _), .statusChanged(let id, _, _), .enrolled(let id, _),
-             .submitted(let id, _, _), .awarded(let id, _, _), .prizePaid(let id, _, _, _), .refunded(let id, _, _),
-             .shared(let id, _, _): id
+            touched.note(record.event)
         }
     }
 }

@@ -15,7 +15,11 @@ struct APIWorld {
     let database: APIDatabase
     let server: APIServer
 
-    static func make(_ backend: Backend) async throws -> APIWorld? {
+    static func temporaryDirectory() -> String {
+        NSTemporaryDirectory() + "dml-api-artifacts-" + UUID().uuidString
+    }
+
+    static func make(_ backend: Backend, configure: (inout APIServer.Configuration) -> Void = { _ in }) async throws -> APIWorld? {
         guard let location = backend.freshLocation() else { return nil }
         let spec = ChainSpec(name: "dml-api-test", isDevelopment: true, genesisTimestampMilliseconds: LedgerService.wallClockMilliseconds(),
                              allocations: [.init(admin.account, .tokens(1_000_000)!)], superAdmins: [admin.account])
@@ -25,8 +29,12 @@ struct APIWorld {
         case .postgres: location
         }
         let database = try await APIDatabase.open(apiLocation, logger: .init(label: "test"))
-        var configuration = APIServer.Configuration(secret: Array(repeating: 7, count: 32))
+        var configuration = APIServer.Configuration(secret: Array(repeating: 7, count: 32), artifactsDirectory: APIWorld.temporaryDirectory())
         configuration.bcryptCost = 4
+        // Tests sign many users up from one address; the live test turns limits back on.
+        configuration.rateLimit.perSecond = 0
+        configuration.signInRateLimit.perSecond = 0
+        configure(&configuration)
         let server = try await APIServer(chain: chain, database: database, configuration: configuration, logger: .init(label: "test"))
         return APIWorld(chain: chain, database: database, server: server)
     }
@@ -36,6 +44,19 @@ struct APIWorld {
         #expect(violations == [], "conservation and module invariants")
         await database.close()
         await chain.close()
+    }
+
+    /// Runs the server on a loopback port (as `dml serve` does) while `body` talks to it.
+    func live(_ body: @Sendable (Int) async throws -> Void) async throws {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let server = self.server
+        let running = Task { try await server.run { continuation.yield($0) } }
+        defer { running.cancel() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        try await body(port)
+        await server.shutdown()
+        try await running.value
     }
 
     func test(_ body: @Sendable (Caller) async throws -> Void) async throws {
@@ -165,7 +186,7 @@ struct APIServerTests {
                 _ = await chain.submit(BalancesCall.transfer(to: Fixtures.keys[1].account, amount: .tokens(1)!).call, as: APIWorld.admin)
             }
             let server = try await APIServer(chain: chain, database: database, configuration: {
-                var configuration = APIServer.Configuration(secret: Array(repeating: 7, count: 32))
+                var configuration = APIServer.Configuration(secret: Array(repeating: 7, count: 32), artifactsDirectory: APIWorld.temporaryDirectory())
                 configuration.bcryptCost = 4
                 return configuration
             }(), logger: .init(label: "test"))

@@ -39,8 +39,20 @@ public final class APIDatabase: Sendable {
 
     var blobType: String { isPostgres ? "BYTEA" : "BLOB" }
 
+    /// The layout of the derived tables (the index). When it changes they are dropped and the
+    /// indexer rebuilds them from the log; the tables that hold users are never dropped.
+    static let indexLayout = 2
+    static let indexTables = ["api_transactions", "api_events", "api_index_meta", "api_index_chain"] + IndexRows.tables
+
     /// Creates the tables if they are missing. Every statement is idempotent.
     func migrate() async throws {
+        try await sql.raw("CREATE TABLE IF NOT EXISTS api_index_layout (version INTEGER NOT NULL)").run()
+        let layout = try await sql.raw("SELECT version FROM api_index_layout").first()?.decode(column: "version", as: Int.self)
+        if layout != Self.indexLayout {
+            for table in Self.indexTables { try await sql.raw("DROP TABLE IF EXISTS \(unsafeRaw: table)").run() }
+            try await sql.raw("DELETE FROM api_index_layout").run()
+            try await sql.raw("INSERT INTO api_index_layout (version) VALUES (\(bind: Self.indexLayout))").run()
+        }
         let statements = [
             """
             CREATE TABLE IF NOT EXISTS api_users (
@@ -62,11 +74,18 @@ public final class APIDatabase: Sendable {
             """
             CREATE TABLE IF NOT EXISTS api_bounties (
               id BIGINT PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL,
-              status TEXT NOT NULL, prize_pool BIGINT NOT NULL, funded BIGINT NOT NULL, prizes INTEGER NOT NULL,
+              status TEXT NOT NULL, prize_pool TEXT NOT NULL, funded TEXT NOT NULL, prizes INTEGER NOT NULL,
               enrollment_end BIGINT NOT NULL, submission_end BIGINT NOT NULL, evaluation_deadline BIGINT NOT NULL,
               participants INTEGER NOT NULL, submissions INTEGER NOT NULL, updated_height BIGINT NOT NULL)
             """,
             "CREATE INDEX IF NOT EXISTS api_bounties_status ON api_bounties (status, id)",
+            """
+            CREATE TABLE IF NOT EXISTS api_algorithms (
+              id BIGINT PRIMARY KEY, creator TEXT NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL,
+              tags TEXT NOT NULL, status TEXT NOT NULL, price TEXT NOT NULL, device_fee TEXT NOT NULL,
+              version BIGINT NOT NULL, purchases BIGINT NOT NULL, downloads BIGINT NOT NULL, updated_height BIGINT NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS api_algorithms_status ON api_algorithms (status, id)",
             "CREATE TABLE IF NOT EXISTS api_index_meta (name TEXT PRIMARY KEY, height BIGINT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS api_index_chain (chain TEXT NOT NULL)",
             """

@@ -79,9 +79,7 @@ struct BountyRoutes: Sendable {
     }
 
     static func id(_ context: APIContext) throws -> Identifier<Bounty> {
-        let text = try context.parameters.require("id")
-        guard let value = UInt64(text), value > 0 else { throw APIError.badRequest("request.bad_path", "a bounty id is a positive whole number", field: "id") }
-        return Identifier(value)
+        Identifier(try PathID.parse(context, what: "a bounty id"))
     }
 
     /// `GET /v1/bounties?status=&q=&owner=&sort=deadline|prize|newest&limit=&offset=`, from the index.
@@ -97,8 +95,7 @@ struct BountyRoutes: Sendable {
             conditions.append("status = \(bind: status)")
         }
         if let text = parameters["q"].map(String.init), !text.isEmpty {
-            guard text.count <= 100 else { throw APIError.badRequest("request.bad_query", "q is at most 100 characters", field: "q") }
-            let pattern = "%" + text.lowercased().replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "") + "%"
+            let pattern = try SearchText.pattern(text, field: "q")
             conditions.append("(LOWER(title) LIKE \(bind: pattern) OR LOWER(description) LIKE \(bind: pattern))")
         }
         if let owner = parameters["owner"].map(String.init) {
@@ -110,8 +107,7 @@ struct BountyRoutes: Sendable {
         case "prize": "prize_pool DESC, id ASC"
         default: throw APIError.badRequest("request.bad_query", "sort must be newest, deadline or prize", field: "sort")
         }
-        var clause: SQLQueryString = ""
-        for (index, condition) in conditions.enumerated() { clause = index == 0 ? " WHERE " + condition : clause + " AND " + condition }
+        let clause = SearchText.whereClause(conditions)
         let sql = server.database.sql
         let total = try await sql.raw("SELECT COUNT(*) AS n FROM api_bounties" + clause).first()?.decode(column: "n", as: Int.self) ?? 0
         let rows = try await sql.raw("""
@@ -120,8 +116,8 @@ struct BountyRoutes: Sendable {
         let items = try rows.map { row in
             BountySummary(id: UInt64(try row.decode(column: "id", as: Int64.self)), owner: try row.decode(column: "owner", as: String.self),
                           title: try row.decode(column: "title", as: String.self), status: try row.decode(column: "status", as: String.self),
-                          prizePool: String(try row.decode(column: "prize_pool", as: Int64.self)),
-                          funded: String(try row.decode(column: "funded", as: Int64.self)),
+                          prizePool: IndexRows.amount(try row.decode(column: "prize_pool", as: String.self)),
+                          funded: IndexRows.amount(try row.decode(column: "funded", as: String.self)),
                           submissionEnd: UInt64(try row.decode(column: "submission_end", as: Int64.self)),
                           participants: try row.decode(column: "participants", as: Int.self),
                           submissions: try row.decode(column: "submissions", as: Int.self))

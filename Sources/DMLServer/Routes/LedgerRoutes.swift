@@ -78,11 +78,12 @@ struct LedgerRoutes: Sendable {
     /// shutdown never waits long for it), and a client reconnects with `?after=<last id>`.
     func stream(afterHeight: Int64, seconds: UInt64) -> Response {
         let indexer = server.indexer
+        let server = self.server
         let body = ResponseBody { writer in
             var sent = (height: afterHeight, position: Int.max)
             let deadline = DispatchTime.now().uptimeNanoseconds + seconds * 1_000_000_000
             for await height in await indexer.heights() {
-                if DispatchTime.now().uptimeNanoseconds > deadline { break }
+                if DispatchTime.now().uptimeNanoseconds > deadline || server.isDraining { break }
                 guard Int64(height) > sent.height || sent.position != Int.max else { continue }
                 while true {
                     let rows = try await events(afterHeight: sent.height, position: sent.position, limit: 500)

@@ -1,8 +1,9 @@
 import DMLLedger
 import Foundation
 import Hummingbird
+import NIOCore
 
-/// Liveness and readiness, for load balancers and orchestrators.
+/// Liveness and readiness for load balancers and orchestrators; metrics for Prometheus.
 struct SystemRoutes: Sendable {
     let server: APIServer
 
@@ -11,9 +12,19 @@ struct SystemRoutes: Sendable {
         router.get("/ready") { _, _ in
             let head = await server.service.head.height
             let indexed = await server.indexer.height
-            let ready = indexed + 64 >= head
+            let ready = indexed + 64 >= head && !server.isDraining
             return try reply(ReadyView(ready: ready, head: head, indexed: indexed, chain: server.service.chainID.hex),
                              status: ready ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            let head = await server.service.head.height
+            let indexed = await server.indexer.height
+            let text = server.metrics.render(gauges: [
+                ("dml_ledger_height", "Height of the newest block this process knows.", Double(head)),
+                ("dml_index_height", "Height the query index has reached.", Double(indexed)),
+            ])
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
     }
 }
