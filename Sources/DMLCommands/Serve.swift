@@ -21,18 +21,29 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one; the chosen port is printed).") var port: Int = 8080
     @Option(help: "bcrypt cost for passwords (4–31; 12 in production).") var bcryptCost: UInt8 = 12
+    @Option(help: "Requests per second per client (0 turns the limit off; default 100).") var rateLimit: Double = -1
 
     func run() async throws {
         guard (4...31).contains(bcryptCost) else { throw CommandFailure("--bcrypt-cost must be 4…31") }
         var logger = Logger(label: "dml.serve")
         logger.logLevel = ProcessInfo.processInfo.environment["DML_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let secret = try Self.secret(dataDirectory: options.data)
-        let chain = try await openOrCreateChain()
+        let location = options.location
+        // On PostgreSQL several processes may serve one chain: the holder of the lock sequences.
+        let lock: SequencerLock? = if case .postgres = location { try await SequencerLock.open(location, logger: logger) } else { nil }
+        let ledger: LedgerAccess
+        do {
+            ledger = try await openLedger(lock: lock, logger: logger)
+        } catch {
+            await lock?.close()
+            throw error
+        }
         let database: APIDatabase
         do {
-            database = try await APIDatabase.open(APIDatabase.location(forLog: options.location, dataDirectory: options.data), logger: logger)
+            database = try await APIDatabase.open(APIDatabase.location(forLog: location, dataDirectory: options.data), logger: logger)
         } catch {
-            await chain.close()
+            await ledger.close()
+            await lock?.close()
             throw error
         }
         var configuration = APIServer.Configuration(
@@ -40,20 +51,41 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.bcryptCost = bcryptCost
-        configuration.revealConfirmationTokens = chain.service.spec.isDevelopment
+        configuration.revealConfirmationTokens = ledger.spec.isDevelopment
+        if rateLimit >= 0 { configuration.rateLimit.perSecond = rateLimit }
         do {
-            let server = try await APIServer(chain: chain, database: database, configuration: configuration, logger: logger)
+            let server = try await APIServer.make(ledger: ledger, lock: lock, location: location, database: database,
+                                                  configuration: configuration, logger: logger)
             let host = self.host
             try await server.run { port in
-                FileHandle.standardOutput.write(Data("dml serving chain \(chain.service.spec.name) on http://\(host):\(port)\n".utf8))
+                let role = ledger.isSequencer ? "sequencer" : "follower"
+                FileHandle.standardOutput.write(Data("dml serving chain \(ledger.spec.name) on http://\(host):\(port) (\(role))\n".utf8))
             }
         } catch {
             await database.close()
-            await chain.close(snapshot: true)
+            await ledger.close()
+            await lock?.close()
             throw error
         }
         await database.close()
-        await chain.close(snapshot: true)
+        await ledger.close()
+        await lock?.close()
+    }
+
+    /// Sequences when alone (SQLite) or when the lock is free; otherwise follows the log that
+    /// the sequencing process writes, once it exists.
+    func openLedger(lock: SequencerLock?, logger: Logger) async throws -> LedgerAccess {
+        if let lock, try await !lock.tryAcquire() {
+            for _ in 0..<600 {
+                let log = try await BlockLog.open(options.location, logger: quietLogger())
+                let exists = try await log.chainSpec() != nil
+                await log.close()
+                if exists { return await LedgerAccess(following: try await LedgerFollower.open(options.location, logger: logger), logger: logger) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw CommandFailure("another process holds the sequencer lock but no chain appeared in 60 s")
+        }
+        return LedgerAccess(sequencing: try await openOrCreateChain(), logger: logger)
     }
 
     func openOrCreateChain() async throws -> LocalChain {

@@ -9,7 +9,7 @@ import Logging
 /// ledger's state this way.
 public actor LedgerFollower {
     public private(set) var ledger: Ledger
-    public let log: BlockLog
+    public nonisolated let log: BlockLog
     private let logger: Logger
 
     private init(ledger: Ledger, log: BlockLog, logger: Logger) {

@@ -30,6 +30,13 @@ public actor LedgerService {
         public let index: Int
         public let hash: Hash256
         public let events: [Event]
+
+        public init(height: UInt64, index: Int, hash: Hash256, events: [Event]) {
+            self.height = height
+            self.index = index
+            self.hash = hash
+            self.events = events
+        }
     }
 
     public enum SubmitError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -44,7 +44,10 @@ public final class APIServer: Sendable {
     }
 
     public let configuration: Configuration
-    let chain: LocalChain
+    /// The ledger: sequenced here or followed from another process.
+    public let ledger: LedgerAccess
+    /// Who sequences, on PostgreSQL; `nil` when this process always does (SQLite, tests).
+    let election: SequencerElection?
     let database: APIDatabase
     let users: UserStore
     let gateway: LedgerGateway
@@ -61,20 +64,28 @@ public final class APIServer: Sendable {
     /// A real bcrypt hash of a random password, checked when an email is unknown.
     let dummyPasswordHash: String
 
-    var service: LedgerService { chain.service }
-    var log: BlockLog { chain.log }
+    var log: BlockLog { ledger.log }
 
-    public init(chain: LocalChain, database: APIDatabase, configuration: Configuration, logger: Logger,
-                now: @escaping @Sendable () -> UInt64 = LedgerService.wallClockMilliseconds) async throws {
-        self.chain = chain
+    /// A server that sequences `chain` itself.
+    public convenience init(chain: LocalChain, database: APIDatabase, configuration: Configuration, logger: Logger,
+                            now: @escaping @Sendable () -> UInt64 = LedgerService.wallClockMilliseconds) async throws {
+        try await self.init(ledger: LedgerAccess(sequencing: chain, logger: logger), election: nil, database: database,
+                            configuration: configuration, logger: logger, now: now)
+    }
+
+    /// A server on `ledger`; `election` (run beside the HTTP server) pumps the inbox and, on
+    /// PostgreSQL, takes over sequencing when the lock comes free.
+    public init(ledger: LedgerAccess, election: SequencerElection?, database: APIDatabase, configuration: Configuration,
+                logger: Logger, now: @escaping @Sendable () -> UInt64 = LedgerService.wallClockMilliseconds) async throws {
+        self.ledger = ledger
+        self.election = election
         self.database = database
         self.configuration = configuration
         self.logger = logger
         self.now = now
         users = UserStore(database: database)
-        gateway = LedgerGateway(service: chain.service)
-        let service = chain.service
-        indexer = Indexer(database: database, log: chain.log, logger: logger) { body in await service.reading(body) }
+        gateway = LedgerGateway(ledger: ledger)
+        indexer = Indexer(database: database, log: ledger.log, logger: logger) { body in await ledger.readingFresh(body) }
         custody = KeyCustody(secret: configuration.secret)
         tokens = WebTokenSigner(secret: configuration.secret)
         passwords = Passwords(cost: configuration.bcryptCost)
@@ -103,6 +114,17 @@ public final class APIServer: Sendable {
         return router
     }
 
+    /// The server `dml serve` runs: with the election that pumps the inbox and, on PostgreSQL,
+    /// takes over sequencing; losing the lock shuts the server down.
+    public static func make(ledger: LedgerAccess, lock: SequencerLock?, location: DatabaseLocation, database: APIDatabase,
+                            configuration: Configuration, logger: Logger) async throws -> APIServer {
+        let stopper = ShutdownRelay()
+        let election = SequencerElection(access: ledger, lock: lock, location: location, logger: logger) { await stopper.fire() }
+        let server = try await APIServer(ledger: ledger, election: election, database: database, configuration: configuration, logger: logger)
+        await stopper.set(server)
+        return server
+    }
+
     /// Serves until SIGINT/SIGTERM (or until the task is cancelled); `onListening` gets the bound port.
     ///
     /// Shutdown is graceful and ordered: first `/ready` turns 503 and event streams end, then the
@@ -115,9 +137,12 @@ public final class APIServer: Sendable {
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? -1) },
             logger: logger)
         // A group shuts its services down from the last to the first.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let election { services.append(.init(service: election)) }
+        services += [.init(service: IndexerService(indexer: indexer, intervalMilliseconds: configuration.indexIntervalMilliseconds)),
+                     .init(service: app), .init(service: DrainSignal(server: self))]
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: IndexerService(indexer: indexer, intervalMilliseconds: configuration.indexIntervalMilliseconds)),
-                       .init(service: app), .init(service: DrainSignal(server: self))],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         running.withLock { $0 = group }
         defer { running.withLock { $0 = nil } }
@@ -151,7 +176,7 @@ public final class APIServer: Sendable {
     }
 
     /// What a key signs to sign in: bound to this chain, so it cannot be replayed elsewhere.
-    func challengeMessage(nonce: String) -> String { "DML-LOGIN\n\(service.chainID.hex)\n\(nonce)" }
+    func challengeMessage(nonce: String) -> String { "DML-LOGIN\n\(ledger.chainID.hex)\n\(nonce)" }
 
     /// The key the server keeps for `user`, or a 409 telling a self-custody user to sign.
     func custodialKey(_ user: SignedIn) async throws -> AccountKey {
@@ -173,14 +198,10 @@ public final class APIServer: Sendable {
     /// Signs `call` with the user's custodial key and waits until its block is durable.
     func submit(_ call: Call, for user: SignedIn) async throws -> Submitted {
         let key = try await custodialKey(user)
-        switch await gateway.submit(call, as: key) {
-        case .success(let inclusion):
-            // Reads of the index right after a write see it.
-            _ = try? await indexer.catchUp()
-            return Submitted(inclusion: inclusion)
-        case .failure(let error):
-            throw APIError(submit: error)
-        }
+        let inclusion = try await gateway.submit(call, as: key)
+        // Reads of the index right after a write see it.
+        _ = try? await indexer.catchUp()
+        return Submitted(inclusion: inclusion)
     }
 }
 
@@ -203,4 +224,11 @@ struct DrainSignal: Service {
         server.draining.store(true, ordering: .relaxed)
         server.logger.info("shutting down: finishing requests in flight")
     }
+}
+
+/// Lets the election stop a server created after it.
+actor ShutdownRelay {
+    private weak var server: APIServer?
+    func set(_ server: APIServer) { self.server = server }
+    func fire() async { await server?.shutdown() }
 }

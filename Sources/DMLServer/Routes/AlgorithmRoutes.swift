@@ -33,7 +33,7 @@ struct AlgorithmRoutes: Sendable {
         group.get("/:id") { _, context in
             let id = try Self.id(context)
             let viewer = context.user?.account
-            guard let view = await server.service.reading({ AlgorithmView(id: id, viewer: viewer, in: $0) }) else {
+            guard let view = await server.ledger.reading({ AlgorithmView(id: id, viewer: viewer, in: $0) }) else {
                 throw APIError.notFound("algorithm \(id.rawValue)")
             }
             return try reply(view)
@@ -88,7 +88,7 @@ struct AlgorithmRoutes: Sendable {
         let id = try Self.id(context)
         let user = try context.requireUser()
         let wanted = try request.query("version", 0, in: 0...Int(UInt32.max))
-        let access = await server.service.reading { state -> (artifact: ContentAddress?, buyerOrCreator: Bool, moderator: Bool)? in
+        let access = await server.ledger.reading { state -> (artifact: ContentAddress?, buyerOrCreator: Bool, moderator: Bool)? in
             guard let algorithm = Marketplace.algorithm(id, in: state) else { return nil }
             let artifact = wanted == 0 ? algorithm.draft.artifact : Marketplace.version(id, UInt32(wanted), in: state)?.artifact
             return (artifact, algorithm.creator == user.account || Marketplace.purchase(id, by: user.account, in: state) != nil,

@@ -24,7 +24,7 @@ struct BountyRoutes: Sendable {
         group.get { request, context in try await list(request) }
         group.get("/:id") { _, context in
             let id = try Self.id(context)
-            guard let view = await server.service.reading({ BountyView(id: id, in: $0) }) else { throw APIError.notFound("bounty \(id.rawValue)") }
+            guard let view = await server.ledger.reading({ BountyView(id: id, in: $0) }) else { throw APIError.notFound("bounty \(id.rawValue)") }
             return try reply(view)
         }
         group.post("/:id/fund") { request, context in
@@ -55,7 +55,7 @@ struct BountyRoutes: Sendable {
         group.get("/:id/submissions") { _, context in
             let id = try Self.id(context)
             let viewer = try context.requireUser().account
-            let submissions = await server.service.reading { state in
+            let submissions = await server.ledger.reading { state in
                 Bounties.bounty(id, in: state) == nil ? nil : Bounties.submissions(of: id, visibleTo: viewer, in: state).map {
                     SubmissionView(participant: $0.0.address, artifact: String(decoding: $0.1.artifact.bytes, as: UTF8.self),
                                    note: $0.1.note, height: $0.1.height)

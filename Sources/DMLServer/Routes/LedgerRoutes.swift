@@ -14,7 +14,7 @@ struct LedgerRoutes: Sendable {
         let group = router.group("/v1/ledger")
         group.get("/accounts/:address") { _, context in
             let account = try UserRoutes.account(try context.parameters.require("address"), field: "address")
-            let (balance, nonce) = await server.service.reading { (Balances.balance(of: account, in: $0), System.nextNonce(of: account, in: $0)) }
+            let (balance, nonce) = await server.ledger.reading { (Balances.balance(of: account, in: $0), System.nextNonce(of: account, in: $0)) }
             return try reply(AccountView(address: account.address, free: String(balance.free.baseUnits),
                                          held: String(balance.held.baseUnits), nextNonce: nonce))
         }
@@ -27,7 +27,7 @@ struct LedgerRoutes: Sendable {
             do { transaction = try SignedTransaction(canonicalBytes: bytes) } catch {
                 throw APIError.badRequest("tx.malformed", "the bytes are not a canonical signed transaction: \(error)", field: "transaction")
             }
-            return try reply(try await server.gateway.submit(transaction).receipt(), status: .created)
+            return try reply(TransactionReceipt(try await server.gateway.submit(transaction)), status: .created)
         }
         group.get("/transactions/:hash") { _, context in
             let hash = try context.parameters.require("hash").lowercased()
@@ -60,7 +60,8 @@ struct LedgerRoutes: Sendable {
             let to = try UserRoutes.account(body.to, field: "to")
             let amount = try Amounts.parse(body.amount, field: "amount")
             let key = try await server.custodialKey(try context.requireUser())
-            return try reply(try await server.gateway.submit(BalancesCall.transfer(to: to, amount: amount).call, as: key).receipt(), status: .created)
+            return try reply(TransactionReceipt(try await server.gateway.submit(BalancesCall.transfer(to: to, amount: amount).call, as: key)),
+                             status: .created)
         }
     }
 

@@ -44,7 +44,7 @@ extension APIServer {
     /// the call; this refuses early and says why).
     func require(_ role: Role, _ user: SignedIn, to action: String) async throws {
         let account = user.account
-        guard await service.reading({ Roles.has(role, account, in: $0) }) else {
+        guard await ledger.reading({ Roles.has(role, account, in: $0) }) else {
             throw APIError(.forbidden, "auth.forbidden", "only a \(role) may \(action)")
         }
     }

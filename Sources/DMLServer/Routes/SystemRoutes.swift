@@ -10,14 +10,14 @@ struct SystemRoutes: Sendable {
     func register(on router: Router<APIContext>) {
         router.get("/health") { _, _ in try reply(["status": "ok"]) }
         router.get("/ready") { _, _ in
-            let head = await server.service.head.height
+            let head = await server.ledger.headHeight()
             let indexed = await server.indexer.height
             let ready = indexed + 64 >= head && !server.isDraining
-            return try reply(ReadyView(ready: ready, head: head, indexed: indexed, chain: server.service.chainID.hex),
+            return try reply(ReadyView(ready: ready, head: head, indexed: indexed, chain: server.ledger.chainID.hex),
                              status: ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
-            let head = await server.service.head.height
+            let head = await server.ledger.headHeight()
             let indexed = await server.indexer.height
             let text = server.metrics.render(gauges: [
                 ("dml_ledger_height", "Height of the newest block this process knows.", Double(head)),

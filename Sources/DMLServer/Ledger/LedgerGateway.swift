@@ -7,26 +7,38 @@ import Hummingbird
 /// How the API writes to the ledger: signed transactions go to the sequencer as they are; calls
 /// made for custodial users are signed here, one at a time per account, so that each gets the
 /// next nonce (a refused transaction does not use its nonce, so two in flight could clash).
+///
+/// Another process may sign for the same user at the same moment (several `dml serve` share one
+/// database); the loser of that race is refused for its nonce and is signed again, fresh.
 actor LedgerGateway {
-    let service: LedgerService
+    let ledger: LedgerAccess
     private var busy: Set<AccountID> = []
     private var waiting: [AccountID: [CheckedContinuation<Void, Never>]] = [:]
+    static let nonceAttemptsMax = 4
 
-    init(service: LedgerService) { self.service = service }
+    init(ledger: LedgerAccess) { self.ledger = ledger }
 
     /// Submits a transaction a client signed.
-    nonisolated func submit(_ transaction: SignedTransaction) async -> LedgerService.Outcome {
-        await service.submit(transaction)
+    nonisolated func submit(_ transaction: SignedTransaction) async throws(APIError) -> LedgerService.Inclusion {
+        try await ledger.submit(transaction)
     }
 
     /// Signs `call` with `key` at the account's next nonce and submits it.
-    func submit(_ call: Call, as key: AccountKey) async -> LedgerService.Outcome {
+    func submit(_ call: Call, as key: AccountKey) async throws(APIError) -> LedgerService.Inclusion {
         let account = key.account
         await acquire(account)
         defer { release(account) }
-        let nonce = await service.reading { System.nextNonce(of: account, in: $0) }
-        let transaction = SignedTransaction(chain: service.chainID, key: key, nonce: nonce, call: call)
-        return await service.submit(transaction)
+        var attempt = 1
+        while true {
+            let nonce = await ledger.readingFresh { System.nextNonce(of: account, in: $0) }
+            let transaction = SignedTransaction(chain: ledger.chainID, key: key, nonce: nonce, call: call)
+            do {
+                return try await ledger.submit(transaction)
+            } catch where (error.code == "tx.nonce_already_used" || error.code == "tx.nonce_too_high") && attempt < Self.nonceAttemptsMax {
+                attempt += 1
+                try? await Task.sleep(for: .milliseconds(20 * attempt))
+            }
+        }
     }
 
     private func acquire(_ account: AccountID) async {
@@ -71,16 +83,6 @@ struct EventView: Codable, Sendable {
         module = event.module.description
         name = event.name
         text = event.text
-    }
-}
-
-extension LedgerService.Outcome {
-    /// The inclusion, or the refusal as an API error with the ledger's own code.
-    func receipt() throws(APIError) -> TransactionReceipt {
-        switch self {
-        case .success(let inclusion): return TransactionReceipt(inclusion)
-        case .failure(let error): throw APIError(submit: error)
-        }
     }
 }
 
