@@ -111,6 +111,9 @@ public final class APIServer: Sendable {
         LedgerRoutes(server: self).register(on: router)
         BountyRoutes(server: self).register(on: router)
         AlgorithmRoutes(server: self).register(on: router)
+        TaskRoutes(server: self).register(on: router)
+        StorageRoutes(server: self).register(on: router)
+        VoucherRoutes(server: self).register(on: router)
         return router
     }
 

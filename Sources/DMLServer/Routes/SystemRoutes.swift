@@ -13,7 +13,8 @@ struct SystemRoutes: Sendable {
             let head = await server.ledger.headHeight()
             let indexed = await server.indexer.height
             let ready = indexed + 64 >= head && !server.isDraining
-            return try reply(ReadyView(ready: ready, head: head, indexed: indexed, chain: server.ledger.chainID.hex),
+            return try reply(ReadyView(ready: ready, head: head, indexed: indexed, chain: server.ledger.chainID.hex,
+                                       sequencer: server.ledger.isSequencer),
                              status: ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
@@ -22,6 +23,7 @@ struct SystemRoutes: Sendable {
             let text = server.metrics.render(gauges: [
                 ("dml_ledger_height", "Height of the newest block this process knows.", Double(head)),
                 ("dml_index_height", "Height the query index has reached.", Double(indexed)),
+                ("dml_sequencer", "1 if this process sequences the chain, 0 if it follows.", server.ledger.isSequencer ? 1 : 0),
             ])
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
@@ -34,4 +36,6 @@ struct ReadyView: Codable, Sendable {
     let head: UInt64
     let indexed: UInt64
     let chain: String
+    /// Whether this process sequences the chain (else it follows and queues writes).
+    let sequencer: Bool
 }

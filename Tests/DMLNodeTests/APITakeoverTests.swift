@@ -1,0 +1,132 @@
+import DMLCore
+import DMLLedger
+import DMLNode
+import DMLStore
+import Foundation
+import Testing
+
+/// A `dml serve` process, started and stopped by a test.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let role: String
+
+    init(data: String, environment: [String: String]) throws {
+        process.executableURL = URL(fileURLWithPath: Fixtures.binary)
+        process.arguments = ["serve", "--data", data, "--port", "0", "--bcrypt-cost", "4"]
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = ""
+        while !line.contains("\n") {
+            let data = output.fileHandleForReading.availableData
+            guard !data.isEmpty else { break }
+            line += String(decoding: data, as: UTF8.self)
+        }
+        // "dml serving chain <name> on http://127.0.0.1:<port> (<role>)"
+        guard let address = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }),
+              let port = address.split(separator: ":").last.flatMap({ Int($0) }) else {
+            process.terminate()
+            throw CommandLineFailure("dml serve did not start: \(line)")
+        }
+        self.port = port
+        role = line.contains("(sequencer)") ? "sequencer" : "follower"
+    }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, then the exit status.
+    func stop() -> Int32 {
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+@Suite("API server: several processes on one PostgreSQL", .serialized)
+struct APITakeoverTests {
+    @Test("the sequencer is killed mid-traffic; the follower takes over within seconds; no acknowledged transaction is lost")
+    func takeover() async throws {
+        guard let location = Backend.postgres.freshLocation(), case .postgres(let url, let schema) = location else { return }
+        // The chain, with 40 funded senders, so each sends one transfer at nonce 0 in any order.
+        let senders = (0..<40).map { AccountKey.insecureDerived(from: "takeover-sender-\($0)") }
+        let recipient = AccountKey.insecureDerived(from: "takeover-recipient").account
+        let spec = ChainSpec(name: "dml-takeover", isDevelopment: true, genesisTimestampMilliseconds: LedgerService.wallClockMilliseconds(),
+                             allocations: senders.map { .init($0.account, .tokens(100)!) }, superAdmins: [senders[0].account])
+        await (try await LocalChain.open(location, spec: spec)).close()
+        let transactions = senders.map {
+            SignedTransaction(chain: spec.id, key: $0, nonce: 0, call: BalancesCall.transfer(to: recipient, amount: .tokens(1)!).call)
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = url
+        environment["DATABASE_SCHEMA"] = schema
+        environment["DML_SECRET"] = String(repeating: "s", count: 40)
+        environment["DML_LOG_LEVEL"] = "error"
+        let first = try ServeProcess(data: Fixtures.temporaryDirectory(), environment: environment)
+        let second = try ServeProcess(data: Fixtures.temporaryDirectory(), environment: environment)
+        #expect(first.role == "sequencer" && second.role == "follower")
+
+        func send(_ index: Int, to port: Int) throws -> RawHTTP.Reply {
+            try RawHTTP.request(port: port, "POST", "/v1/ledger/transactions", json: ["transaction": Hex.encode(transactions[index].canonicalBytes)])
+        }
+        var acknowledged: [Int: (hash: String, height: Int)] = [:]
+        func record(_ index: Int, _ reply: RawHTTP.Reply) {
+            if reply.status == 201, let hash = reply.json["hash"] as? String, let height = reply.json["height"] as? Int {
+                acknowledged[index] = (hash, height)
+            }
+        }
+
+        // Both processes take writes: the follower's go through the shared inbox.
+        for index in 0..<10 {
+            let reply = try send(index, to: index.isMultiple(of: 2) ? first.port : second.port)
+            #expect(reply.status == 201, "\(reply.body)")
+            record(index, reply)
+        }
+        // Traffic to the sequencer; it is killed after three more acknowledgements.
+        var unknown: [Int] = []
+        for index in 10..<25 {
+            if acknowledged.count == 13 { first.kill() }
+            if let reply = try? send(index, to: first.port) { record(index, reply) }
+            if acknowledged[index] == nil { unknown.append(index) }
+        }
+
+        #expect(!unknown.isEmpty, "the sequencer died with traffic in flight")
+        // The follower wins the lock and restores the chain from the log.
+        let killed = Date()
+        var ready: [String: Any] = [:]
+        while Date().timeIntervalSince(killed) < 15 {
+            ready = try RawHTTP.request(port: second.port, "GET", "/ready").json
+            if ready["sequencer"] as? Bool == true { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(ready["sequencer"] as? Bool == true, "took over within 15 s")
+        #expect(Date().timeIntervalSince(killed) < 5, "took over within seconds")
+
+        // What the dead process never acknowledged is sent again: it lands now, or it had landed (its nonce is used).
+        for index in unknown + Array(25..<40) {
+            let reply = try send(index, to: second.port)
+            #expect(reply.status == 201 || reply.json["code"] as? String == "tx.nonce_already_used", "\(reply.body)")
+            record(index, reply)
+        }
+        #expect(second.stop() == 0, "SIGTERM shuts down gracefully")
+
+        // Every acknowledged transaction is in the block it was acknowledged in; every transfer landed once.
+        let log = try await BlockLog.open(location)
+        for (index, receipt) in acknowledged {
+            let block = try #require(try await log.block(at: UInt64(receipt.height)))
+            #expect(block.transactions.contains { $0.hash.hex == receipt.hash && $0.hash == transactions[index].hash })
+        }
+        let report = try await ChainVerifier.verify(log: log)
+        #expect(report.transactions == 40, "each transfer exactly once")
+        await log.close()
+        let follower = try await LedgerFollower.open(location)
+        let (balance, violations) = await (follower.reading { Balances.balance(of: recipient, in: $0).free }, follower.ledger.invariantViolations())
+        #expect(balance == .tokens(40)! && violations.isEmpty)
+        await follower.close()
+    }
+}
