@@ -12,7 +12,7 @@ public struct DML: AsyncParsableCommand {
         commandName: "dml",
         abstract: "DML — a decentralized machine-learning marketplace on a verifiable ledger.",
         subcommands: [Demo.self, Init.self, Keys.self, Transfer.self, Faucet.self, Balance.self, BlockCommand.self,
-                      LedgerCommand.self, Bench.self, Serve.self, StorageNodeCommand.self, StorageCommand.self])
+                      LedgerCommand.self, Bench.self, Serve.self, APIBench.self, StorageNodeCommand.self, StorageCommand.self])
 
     public init() {}
 }
@@ -25,8 +25,8 @@ struct DataOptions: ParsableArguments {
     var location: DatabaseLocation { DatabaseLocation.resolve(dataDirectory: data) }
     var keys: KeyStore { KeyStore(dataDirectory: data) }
 
-    func openChain(spec: ChainSpec? = nil) async throws -> LocalChain {
-        try await LocalChain.open(location, spec: spec, logger: quietLogger())
+    func openChain(spec: ChainSpec? = nil, configuration: LedgerService.Configuration = .init()) async throws -> LocalChain {
+        try await LocalChain.open(location, spec: spec, configuration: configuration, logger: quietLogger())
     }
 }
 

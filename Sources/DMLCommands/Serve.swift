@@ -22,9 +22,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one; the chosen port is printed).") var port: Int = 8080
     @Option(help: "bcrypt cost for passwords (4–31; 12 in production).") var bcryptCost: UInt8 = 12
     @Option(help: "Requests per second per client (0 turns the limit off; default 100).") var rateLimit: Double = -1
+    @Option(help: "Longest wait, in milliseconds, before a block is cut (lower: faster replies, more blocks).")
+    var blockIntervalMs: Int = 5
 
     func run() async throws {
         guard (4...31).contains(bcryptCost) else { throw CommandFailure("--bcrypt-cost must be 4…31") }
+        guard (1...1_000).contains(blockIntervalMs) else { throw CommandFailure("--block-interval-ms must be 1…1000") }
         var logger = Logger(label: "dml.serve")
         logger.logLevel = ProcessInfo.processInfo.environment["DML_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let secret = try Self.secret(dataDirectory: options.data)
@@ -54,8 +57,8 @@ struct Serve: AsyncParsableCommand {
         configuration.revealConfirmationTokens = ledger.spec.isDevelopment
         if rateLimit >= 0 { configuration.rateLimit.perSecond = rateLimit }
         do {
-            let server = try await APIServer.make(ledger: ledger, lock: lock, location: location, database: database,
-                                                  configuration: configuration, logger: logger)
+            let server = try await APIServer.make(ledger: ledger, lock: lock, location: location, ledgerConfiguration: ledgerConfiguration,
+                                                  database: database, configuration: configuration, logger: logger)
             let host = self.host
             try await server.run { port in
                 let role = ledger.isSequencer ? "sequencer" : "follower"
@@ -88,13 +91,20 @@ struct Serve: AsyncParsableCommand {
         return LedgerAccess(sequencing: try await openOrCreateChain(), logger: logger)
     }
 
+    var ledgerConfiguration: LedgerService.Configuration {
+        var configuration = LedgerService.Configuration()
+        configuration.blockIntervalMilliseconds = blockIntervalMs
+        return configuration
+    }
+
     func openOrCreateChain() async throws -> LocalChain {
         let existing = try await BlockLog.open(options.location, logger: quietLogger())
         let spec = try await existing.chainSpec()
         await existing.close()
-        if spec != nil { return try await options.openChain() }
+        if spec != nil { return try await options.openChain(configuration: ledgerConfiguration) }
         let admin = try (try? options.keys.load("admin")) ?? options.keys.create("admin")
-        return try await options.openChain(spec: newChainSpec(admin: admin.account, allocation: .tokens(1_000_000)!))
+        return try await options.openChain(spec: newChainSpec(admin: admin.account, allocation: .tokens(1_000_000)!),
+                                           configuration: ledgerConfiguration)
     }
 
     /// `DML_SECRET`, or a random secret kept in `DIR/server.secret` (0600).

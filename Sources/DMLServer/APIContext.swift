@@ -103,11 +103,31 @@ extension Request {
         } catch {
             throw APIError(.contentTooLarge, "request.too_large", "the body is larger than \(bytesMax) bytes")
         }
+        // PostgreSQL cannot store NUL in text, and no field needs one: refuse it by name.
+        if Self.containsEscapedNUL(buffer.readableBytesView) {
+            throw APIError.badRequest("request.nul_character", "the body contains a NUL character (\\u0000)")
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as Swift.DecodingError {
             throw APIError.badRequest("request.bad_json", Self.explain(error), field: Self.path(error))
         }
+    }
+
+    /// Whether JSON text holds `\u0000` (any hex case); a raw NUL is not valid JSON anyway.
+    static func containsEscapedNUL(_ bytes: some Collection<UInt8>) -> Bool {
+        let text = Array(bytes)
+        guard text.count >= 6 else { return false }
+        for index in 0...(text.count - 6) where text[index] == UInt8(ascii: "\\") && text[index + 1] == UInt8(ascii: "u")
+            && text[index + 2] == UInt8(ascii: "0") && text[index + 3] == UInt8(ascii: "0") && text[index + 4] == UInt8(ascii: "0")
+            && text[index + 5] == UInt8(ascii: "0") {
+            // An even run of backslashes before it means the backslash is itself escaped.
+            var backslashes = 0
+            var cursor = index
+            while cursor > 0 && text[cursor - 1] == UInt8(ascii: "\\") { backslashes += 1; cursor -= 1 }
+            if backslashes.isMultiple(of: 2) { return true }
+        }
+        return false
     }
 
     static func path(_ error: Swift.DecodingError) -> String? {
@@ -142,8 +162,12 @@ extension Request {
 
 /// A JSON reply with a status.
 func reply(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: try encoded(value)))
+}
+
+/// The JSON every reply uses: keys sorted, slashes plain.
+func encoded(_ value: some Encodable) throws -> ByteBuffer {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return Response(status: status, headers: [.contentType: "application/json"],
-                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    return ByteBuffer(bytes: try encoder.encode(value))
 }

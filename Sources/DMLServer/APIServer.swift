@@ -57,6 +57,7 @@ public final class APIServer: Sendable {
     let passwords: Passwords
     let artifacts: FileBlobStore
     let metrics = APIMetrics()
+    let listCache = ListCache()
     let rateLimiter: RateLimiter
     let signInRateLimiter: RateLimiter
     let logger: Logger
@@ -100,10 +101,11 @@ public final class APIServer: Sendable {
     public func makeRouter() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         // Outermost first: log and count everything, shape every error, then who is calling,
-        // their rate, and replays of POSTs they already made.
+        // whether they may write at all, their rate, and replays of POSTs they already made.
         router.add(middleware: RequestLogMiddleware(metrics: metrics, logger: logger))
         router.add(middleware: ErrorShaper(logger: logger))
         router.add(middleware: Authenticator(tokens: tokens, now: now))
+        router.add(middleware: RequestGate())
         router.add(middleware: RateLimitMiddleware(general: rateLimiter, signIn: signInRateLimiter))
         router.add(middleware: IdempotencyMiddleware(database: database, now: now))
         SystemRoutes(server: self).register(on: router)
@@ -119,10 +121,12 @@ public final class APIServer: Sendable {
 
     /// The server `dml serve` runs: with the election that pumps the inbox and, on PostgreSQL,
     /// takes over sequencing; losing the lock shuts the server down.
-    public static func make(ledger: LedgerAccess, lock: SequencerLock?, location: DatabaseLocation, database: APIDatabase,
+    public static func make(ledger: LedgerAccess, lock: SequencerLock?, location: DatabaseLocation,
+                            ledgerConfiguration: LedgerService.Configuration, database: APIDatabase,
                             configuration: Configuration, logger: Logger) async throws -> APIServer {
         let stopper = ShutdownRelay()
-        let election = SequencerElection(access: ledger, lock: lock, location: location, logger: logger) { await stopper.fire() }
+        let election = SequencerElection(access: ledger, lock: lock, location: location, ledgerConfiguration: ledgerConfiguration,
+                                         logger: logger) { await stopper.fire() }
         let server = try await APIServer(ledger: ledger, election: election, database: database, configuration: configuration, logger: logger)
         await stopper.set(server)
         return server

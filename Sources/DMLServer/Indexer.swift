@@ -5,6 +5,7 @@ import DMLStore
 import Foundation
 import Logging
 import SQLKit
+import Synchronization
 
 /// Turns committed blocks into query tables: every transaction by hash, every event in order,
 /// and one row per bounty and per algorithm with what lists filter and sort on (`IndexRows`).
@@ -19,6 +20,8 @@ actor Indexer {
     let read: @Sendable (@Sendable (CallContext) -> IndexRows) async -> IndexRows
     let logger: Logger
     private(set) var height: UInt64 = 0
+    /// `height`, readable without waiting for the actor (list pages are cached per height).
+    nonisolated let published = Atomic<UInt64>(0)
     private var listeners: [UUID: AsyncStream<UInt64>.Continuation] = [:]
 
     init(database: APIDatabase, log: BlockLog, logger: Logger,
@@ -45,6 +48,7 @@ actor Indexer {
                 try await read({ IndexRows(ids, in: $0) }).save(in: sql)
             }
             height = blocks.last!.header.height
+            published.store(height, ordering: .releasing)
             try await sql.raw("""
                 INSERT INTO api_index_meta (name, height) VALUES ('blocks', \(bind: Int64(height)))
                 ON CONFLICT (name) DO UPDATE SET height = excluded.height
@@ -68,6 +72,7 @@ actor Indexer {
         }
         if let row = try await sql.raw("SELECT height FROM api_index_meta WHERE name = 'blocks'").first() {
             height = UInt64(try row.decode(column: "height", as: Int64.self))
+            published.store(height, ordering: .releasing)
         }
     }
 

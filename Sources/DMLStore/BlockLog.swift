@@ -129,6 +129,8 @@ public final class BlockLog: Sendable {
 
     /// Up to `limit` consecutive blocks starting at `from`, each checked against its stored hash.
     public func blocks(from height: UInt64, limit: Int) async throws(StoreError) -> [Block] {
+        // Heights are stored as signed 64-bit integers; none is that high.
+        guard height <= UInt64(Int64.max) else { return [] }
         let rows = try await run("read blocks from \(height)") {
             try await sql.raw("""
                 SELECT height, hash, block FROM dml_blocks WHERE height >= \(bind: Int64(height))

@@ -55,6 +55,14 @@ struct APIMarketplaceTests {
             let cid = try #require(uploaded.json["cid"] as? String)
             #expect(try await api.upload("/v1/algorithms/artifacts", wasm, length: wasm.count, token: buyer.token).json["cid"] as? String == cid)
 
+            // Writes need a user before anything else is looked at; NUL characters are refused by name.
+            #expect(try await api.post("/v1/algorithms", ["title": 5]).status == .unauthorized)
+            #expect(try await api.post("/v1/algorithms//", ["title": 5]).status == .unauthorized)
+            let nul = try await api.callAny(.post, "/v1/users", raw: #"{"email": "a\u0000b@example.org", "password": "long enough"}"#)
+            #expect(nul.status == .badRequest && nul.code == "request.nul_character")
+            #expect(try await api.get("/v1/algorithms?q=%00").code == "request.nul_character")
+            #expect(try await api.get("/v1/ledger/blocks/18446744073709551615").status == .badRequest)
+
             // Publish: the artifact must be here; fields are checked by the ledger.
             var body: [String: Any] = ["title": "Digit counter", "description": "Counts predicted digits", "tags": ["Vision", "digits"],
                                        "price": "25000000000", "deviceFee": "1000", "artifact": cid]

@@ -55,11 +55,14 @@ public struct SequencerElection: Service {
     let lock: SequencerLock?
     let location: DatabaseLocation
     let interval: Duration
+    let ledgerConfiguration: LedgerService.Configuration
     let logger: Logger
     let onLostLock: @Sendable () async -> Void
 
     public init(access: LedgerAccess, lock: SequencerLock?, location: DatabaseLocation, interval: Duration = .milliseconds(500),
-                logger: Logger, onLostLock: @escaping @Sendable () async -> Void) {
+                ledgerConfiguration: LedgerService.Configuration = .init(), logger: Logger,
+                onLostLock: @escaping @Sendable () async -> Void) {
+        self.ledgerConfiguration = ledgerConfiguration
         self.access = access
         self.lock = lock
         self.location = location
@@ -105,7 +108,7 @@ public struct SequencerElection: Service {
     /// Restores the chain from the log (every block the last sequencer committed) and sequences it.
     private func takeOver() async {
         do {
-            let chain = try await LocalChain.open(location, logger: logger)
+            let chain = try await LocalChain.open(location, configuration: ledgerConfiguration, logger: logger)
             await access.promote(to: chain)
         } catch {
             logger.critical("won the sequencer lock but could not open the chain: \(error); stopping")

@@ -19,7 +19,9 @@ import SQLKit
 ///   write happened (`GET /v1/ledger/transactions/{hash}` or the account's events), so the
 ///   client checks there and retries with a new key. Never replaying a write is the safe side.
 ///
-/// Uploads (`…/artifacts`) are content-addressed, hence naturally idempotent, and are not kept.
+/// Uploads (`…/artifacts`) are content-addressed, hence naturally idempotent, and are not kept;
+/// nor are sign-up and sign-in replies, which move no money and carry tokens that are otherwise
+/// only stored hashed.
 struct IdempotencyMiddleware: RouterMiddleware {
     let database: APIDatabase
     let now: @Sendable () -> UInt64
@@ -29,7 +31,8 @@ struct IdempotencyMiddleware: RouterMiddleware {
     static let keptMilliseconds: UInt64 = 24 * 3_600_000
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
-        guard request.method == .post, let key = request.headers[Self.header], !request.uri.path.hasSuffix("/artifacts") else {
+        let path = RequestGate.normalized(request.uri.path)
+        guard request.method == .post, let key = request.headers[Self.header], !path.hasSuffix("/artifacts"), !path.hasPrefix("/v1/users") else {
             return try await next(request, context)
         }
         guard (1...Self.keyCharactersMax).contains(key.count), key.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) else {
@@ -44,7 +47,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         }
         request.body = RequestBody(buffer: body)
         let scope = context.user?.userID ?? "public"
-        let fingerprint = Hash256.of(Array("\(request.method) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8) + Array(body.readableBytesView)).hex
+        let fingerprint = Hash256.of(Array("\(request.method) \(path)?\(request.uri.query ?? "")\n".utf8) + Array(body.readableBytesView)).hex
         let sql = database.sql
         let time = now()
         try await sql.raw("DELETE FROM api_idempotency WHERE created_ms < \(bind: Int64(clamping: time &- Self.keptMilliseconds))").run()

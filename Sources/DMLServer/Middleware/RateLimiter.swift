@@ -70,7 +70,7 @@ struct RateLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         let client = context.user.map { "user:" + $0.userID } ?? "ip:" + context.remoteAddress
         if let wait = general.take(client) { throw Self.refusal(wait) }
-        if request.method == .post, Self.signInPaths.contains(request.uri.path), let wait = signIn.take("ip:" + context.remoteAddress) {
+        if request.method == .post, Self.signInPaths.contains(RequestGate.normalized(request.uri.path)), let wait = signIn.take("ip:" + context.remoteAddress) {
             throw Self.refusal(wait)
         }
         return try await next(request, context)

@@ -110,6 +110,11 @@ struct AlgorithmRoutes: Sendable {
 
     /// `GET /v1/algorithms?q=&tags=a,b&status=&creator=&sort=newest|oldest|price|price_desc|downloads&limit=&offset=`.
     func list(_ request: Request) async throws -> Response {
+        let height = server.indexer.published.load(ordering: .acquiring)
+        return try await server.listCache.page(for: request, height: height) { try await render(request) }
+    }
+
+    func render(_ request: Request) async throws -> ByteBuffer {
         let limit = try request.query("limit", 20, in: 1...100)
         let offset = try request.query("offset", 0, in: 0...1_000_000)
         let parameters = request.uri.queryParameters
@@ -156,6 +161,6 @@ struct AlgorithmRoutes: Sendable {
                              purchases: UInt64(try row.decode(column: "purchases", as: Int64.self)),
                              downloads: UInt64(try row.decode(column: "downloads", as: Int64.self)))
         }
-        return try reply(Page(items: items, total: total, limit: limit, offset: offset))
+        return try encoded(Page(items: items, total: total, limit: limit, offset: offset))
     }
 }

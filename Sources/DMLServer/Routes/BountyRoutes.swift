@@ -2,6 +2,7 @@ import DMLCore
 import DMLLedger
 import Foundation
 import Hummingbird
+import NIOCore
 import SQLKit
 
 /// `/v1/bounties`: create and fund, list with filters, show, the owner's transitions,
@@ -84,6 +85,11 @@ struct BountyRoutes: Sendable {
 
     /// `GET /v1/bounties?status=&q=&owner=&sort=deadline|prize|newest&limit=&offset=`, from the index.
     func list(_ request: Request) async throws -> Response {
+        let height = server.indexer.published.load(ordering: .acquiring)
+        return try await server.listCache.page(for: request, height: height) { try await render(request) }
+    }
+
+    func render(_ request: Request) async throws -> ByteBuffer {
         let limit = try request.query("limit", 20, in: 1...100)
         let offset = try request.query("offset", 0, in: 0...1_000_000)
         let parameters = request.uri.queryParameters
@@ -122,6 +128,6 @@ struct BountyRoutes: Sendable {
                           participants: try row.decode(column: "participants", as: Int.self),
                           submissions: try row.decode(column: "submissions", as: Int.self))
         }
-        return try reply(Page(items: items, total: total, limit: limit, offset: offset))
+        return try encoded(Page(items: items, total: total, limit: limit, offset: offset))
     }
 }

@@ -41,7 +41,9 @@ struct LedgerRoutes: Sendable {
         }
         group.get("/blocks/:height") { _, context in
             let text = try context.parameters.require("height")
-            guard let height = UInt64(text) else { throw APIError.badRequest("request.bad_path", "height must be a whole number", field: "height") }
+            guard let height = UInt64(text), height <= UInt64(Int64.max) else {
+                throw APIError.badRequest("request.bad_path", "height must be a whole number up to \(Int64.max)", field: "height")
+            }
             guard let block = try await server.log.block(at: height) else { throw APIError.notFound("block \(height)") }
             return try reply(BlockView(block))
         }
