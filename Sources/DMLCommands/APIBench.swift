@@ -74,9 +74,9 @@ struct APIBench: AsyncParsableCommand {
             _ = try await chain.submit(BountiesCall.create(draft, fund: true).call, as: owner).get()
         }
         await chain.close(snapshot: true)
-        let recipient = owner.account
+        let recipient = owner.account, chainID = spec.id
         return senders.map { key in
-            let transaction = SignedTransaction(chain: spec.id, key: key, nonce: 0, call: BalancesCall.transfer(to: recipient, amount: .tokens(1)!).call)
+            let transaction = SignedTransaction(chain: chainID, key: key, nonce: 0, call: BalancesCall.transfer(to: recipient, amount: .tokens(1)!).call)
             return #"{"transaction":"\#(Hex.encode(transaction.canonicalBytes))"}"#
         }
     }

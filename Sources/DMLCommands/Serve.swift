@@ -21,7 +21,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one; the chosen port is printed).") var port: Int = 8080
     @Option(help: "bcrypt cost for passwords (4–31; 12 in production).") var bcryptCost: UInt8 = 12
-    @Option(help: "Requests per second per client (0 turns the limit off; default 100).") var rateLimit: Double = -1
+    @Option(help: "Requests per second per client (0 turns limits off, sign-in's too; default 100).") var rateLimit: Double = -1
     @Option(help: "Longest wait, in milliseconds, before a block is cut (lower: faster replies, more blocks).")
     var blockIntervalMs: Int = 5
 
@@ -56,6 +56,8 @@ struct Serve: AsyncParsableCommand {
         configuration.bcryptCost = bcryptCost
         configuration.revealConfirmationTokens = ledger.spec.isDevelopment
         if rateLimit >= 0 { configuration.rateLimit.perSecond = rateLimit }
+        // Off means off: the sign-in limit too (benchmarks, contract tests, a limiting proxy in front).
+        if rateLimit == 0 { configuration.signInRateLimit.perSecond = 0 }
         do {
             let server = try await APIServer.make(ledger: ledger, lock: lock, location: location, ledgerConfiguration: ledgerConfiguration,
                                                   database: database, configuration: configuration, logger: logger)

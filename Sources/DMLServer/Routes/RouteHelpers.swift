@@ -7,8 +7,9 @@ import SQLKit
 enum PathID {
     static func parse(_ context: APIContext, name: String = "id", what: String) throws -> UInt64 {
         let text = try context.parameters.require(name)
-        guard let value = UInt64(text), value > 0 else {
-            throw APIError.badRequest("request.bad_path", "\(what) is a positive whole number", field: name)
+        // Ids are counters, stored as signed 64-bit integers in the index: none is higher.
+        guard let value = UInt64(text), value > 0, value <= UInt64(Int64.max) else {
+            throw APIError.badRequest("request.bad_path", "\(what) is a whole number from 1 to \(Int64.max)", field: name)
         }
         return value
     }

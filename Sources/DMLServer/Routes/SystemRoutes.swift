@@ -17,6 +17,10 @@ struct SystemRoutes: Sendable {
                                        sequencer: server.ledger.isSequencer),
                              status: ready ? .ok : .serviceUnavailable)
         }
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
+        }
         router.get("/metrics") { _, _ in
             let head = await server.ledger.headHeight()
             let indexed = await server.indexer.height

@@ -167,7 +167,7 @@ struct StorageClusterView: Codable, Sendable {
         }
         let whole = 18_446_744_073_709_551_616.0 // 2⁶⁴
         return Ring(vnodes: ring.count, members: members.map { node in
-            Ring.Member(node: node.address, vnodes: counts[node] ?? 0, share: (arcs[node] ?? 0) / whole)
+            Ring.Member(node: node.address, vnodes: counts[node] ?? 0, share: min(1, (arcs[node] ?? 0) / whole))
         })
     }
 }
