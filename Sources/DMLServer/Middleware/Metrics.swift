@@ -119,9 +119,12 @@ struct RequestLogMiddleware: RouterMiddleware {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let route = context.endpointPath ?? "unmatched"
         metrics.end(method: request.method.rawValue, route: route, status: status, seconds: seconds)
+        let level: Logger.Level = status >= 500 ? .error : .info
+        // Metadata is only built when the line will be written (benchmarks run at `warning`).
+        guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = ["method": "\(request.method)", "route": "\(route)", "status": "\(status)",
                                          "ms": "\((seconds * 1_000 * 10).rounded() / 10)", "request_id": "\(id)"]
         if let user = context.user { metadata["user"] = "\(user.userID)" }
-        logger.log(level: status >= 500 ? .error : .info, "request", metadata: metadata)
+        logger.log(level: level, "request", metadata: metadata)
     }
 }
