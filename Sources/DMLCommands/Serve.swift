@@ -96,6 +96,9 @@ struct Serve: AsyncParsableCommand {
     var ledgerConfiguration: LedgerService.Configuration {
         var configuration = LedgerService.Configuration()
         configuration.blockIntervalMilliseconds = blockIntervalMs
+        // Short blocks come many per second under load; a snapshot every 1 000 of them would stall
+        // the sequencer every few seconds. Restarts replay at most 10 000 blocks instead.
+        configuration.snapshotIntervalBlocks = 10_000
         return configuration
     }
 
