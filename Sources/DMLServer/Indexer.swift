@@ -114,9 +114,10 @@ actor Indexer {
             }
             for (position, record) in block.events.enumerated() {
                 let transaction: Int? = if case .transaction(let index) = record.phase { Int(index) } else { nil }
+                let (name, text) = record.event.nameAndText
                 events.append("""
                     (\(bind: height), \(bind: position), \(bind: transaction), \(bind: record.event.module.description), \
-                    \(bind: record.event.name), \(bind: record.event.text))
+                    \(bind: name), \(bind: text))
                     """)
                 touched.note(record.event)
             }

@@ -21,6 +21,13 @@ extension Event {
     /// The event's kind: the case name (`posted`, `transferred`, …).
     public var name: String { Self.caseName(of: text) }
 
+    /// The case name and the text, from one rendering (rendering reflects over the typed event,
+    /// which is what costs: callers that want both should ask once).
+    public var nameAndText: (name: String, text: String) {
+        let text = text
+        return (Self.caseName(of: text), text)
+    }
+
     static func caseName(of text: String) -> String {
         String(text.prefix { $0 != "(" && $0 != " " })
     }

@@ -81,8 +81,7 @@ struct EventView: Codable, Sendable {
 
     init(_ event: Event) {
         module = event.module.description
-        name = event.name
-        text = event.text
+        (name, text) = event.nameAndText
     }
 }
 

@@ -99,7 +99,7 @@ struct RequestLogMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let id = request.headers[Self.requestID].flatMap { $0.count <= 64 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } ? $0 : nil }
-            ?? UserRoutes.randomToken(bytes: 8)
+            ?? String(UInt64.random(in: .min ... .max), radix: 16)
         metrics.begin()
         var response: Response
         do {
