@@ -23,6 +23,8 @@ extension BlockLog {
                 CREATE TABLE IF NOT EXISTS dml_inbox (id \(unsafeRaw: key), tx \(unsafeRaw: blobType) NOT NULL,
                 height BIGINT, error_code TEXT, error_message TEXT, done BOOLEAN NOT NULL DEFAULT FALSE)
                 """).run()
+            // The sequencer asks for pending rows many times a second; done rows pile up behind them.
+            try await sql.raw("CREATE INDEX IF NOT EXISTS dml_inbox_pending ON dml_inbox (done, id)").run()
         }
     }
 

@@ -4,6 +4,7 @@ import DMLNode
 @testable import DMLServer
 import DMLStore
 import Foundation
+import Logging
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -35,7 +36,10 @@ struct APIWorld {
         configuration.rateLimit.perSecond = 0
         configuration.signInRateLimit.perSecond = 0
         configure(&configuration)
-        let server = try await APIServer(chain: chain, database: database, configuration: configuration, logger: .init(label: "test"))
+        // Request lines are `info`; tests keep warnings and errors only.
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let server = try await APIServer(chain: chain, database: database, configuration: configuration, logger: logger)
         return APIWorld(chain: chain, database: database, server: server)
     }
 

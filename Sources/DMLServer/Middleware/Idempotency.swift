@@ -13,8 +13,10 @@ import SQLKit
 ///   printable ASCII characters.
 /// - The same key with a different method, path or body is a 422: a key names one request.
 /// - While the first request runs, a retry gets 409 `request.in_progress`.
-/// - A reply of 5xx is not kept (the server failed; a retry may run again). Everything else is,
-///   refusals included: the retry of a refused payment is refused the same way.
+/// - A reply of 5xx is not kept (the server failed; a retry may run again) — except
+///   `ledger.queued`: that transaction may still land, so a retry gets the same answer (look it
+///   up by hash) instead of signing a second one. Everything else is kept, refusals included:
+///   the retry of a refused payment is refused the same way.
 /// - If the process dies mid-request the key stays "in progress"; the ledger shows whether the
 ///   write happened (`GET /v1/ledger/transactions/{hash}` or the account's events), so the
 ///   client checks there and retries with a new key. Never replaying a write is the safe side.
@@ -62,7 +64,8 @@ struct IdempotencyMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            guard let shaped = ErrorShaper.known(error, request: request, context: context), shaped.status.code < 500 else {
+            guard let shaped = ErrorShaper.known(error, request: request, context: context),
+                  shaped.status.code < 500 || (error as? APIError)?.code == "ledger.queued" else {
                 try? await forget(scope: scope, key: key)
                 throw error
             }
