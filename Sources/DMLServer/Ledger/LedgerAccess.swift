@@ -119,9 +119,10 @@ public final class LedgerAccess: Sendable {
     /// Where a queued transaction landed, once this process has replayed its block (so the
     /// caller's next read sees its own write).
     private func inclusion(of transaction: SignedTransaction, at height: UInt64, follower: LedgerFollower) async throws(APIError) -> LedgerService.Inclusion {
-        while (try? await follower.refresh()).map({ $0 < height }) ?? true {
+        // Catch up for read-your-writes, but never wait forever: the receipt comes from the log.
+        let deadline = Date().addingTimeInterval(5)
+        while (try? await follower.refresh()).map({ $0 < height }) ?? true, Date() < deadline {
             try? await Task.sleep(for: .milliseconds(5))
-            if (await follower.ledger.head.height) >= height { break }
         }
         guard let block = try? await log.block(at: height),
               let index = block.transactions.firstIndex(where: { $0.hash == transaction.hash }) else {

@@ -94,11 +94,15 @@ public struct SequencerElection: Service {
                 }
                 try? await Task.sleep(for: .milliseconds(20))
             } else if let lock {
-                if (try? await lock.tryAcquire()) == true {
-                    await takeOver()
-                } else {
-                    try? await Task.sleep(for: interval)
+                do {
+                    if try await lock.tryAcquire() {
+                        await takeOver()
+                        continue
+                    }
+                } catch {
+                    logger.warning("cannot ask for the sequencer lock: \(error)")
                 }
+                try? await Task.sleep(for: interval)
             } else {
                 return
             }
