@@ -37,7 +37,12 @@ struct APIBench: AsyncParsableCommand {
         let script = folder + "/transfers.lua"
         try transferScript(file: transfersFile).write(toFile: script, atomically: true, encoding: .utf8)
 
-        let server = try ServerProcess(data: folder, blockIntervalMs: blockIntervalMs)
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "DATABASE_URL")
+        environment["DML_LOG_LEVEL"] = "warning"
+        let server = try ServeProcess(
+            executable: URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath().path, data: folder,
+            arguments: ["--rate-limit", "0", "--bcrypt-cost", "4", "--block-interval-ms", String(blockIntervalMs)], environment: environment)
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
         print("server: \(base) (release build, rate limits off, logs at warning, blocks cut after ≤ \(blockIntervalMs) ms); wrk -t\(threads) -c\(connections) -d\(seconds)s\n")
@@ -137,42 +142,6 @@ struct APIBench: AsyncParsableCommand {
             }
         }
         return result
-    }
-}
-
-/// `dml serve` on a free port, as a child process of the benchmark.
-private final class ServerProcess {
-    let process = Process()
-    let port: Int
-
-    init(data: String, blockIntervalMs: Int) throws {
-        process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath()
-        process.arguments = ["serve", "--data", data, "--port", "0", "--rate-limit", "0", "--bcrypt-cost", "4",
-                             "--block-interval-ms", String(blockIntervalMs)]
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "DATABASE_URL")
-        environment["DML_LOG_LEVEL"] = "warning"
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line = ""
-        while !line.contains("\n") {
-            let data = output.fileHandleForReading.availableData
-            guard !data.isEmpty else { break }
-            line += String(decoding: data, as: UTF8.self)
-        }
-        guard let address = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }),
-              let port = address.split(separator: ":").last.flatMap({ Int($0) }) else {
-            process.terminate()
-            throw CommandFailure("dml serve did not start: \(line)")
-        }
-        self.port = port
-    }
-
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
     }
 }
 

@@ -1,52 +1,10 @@
+import DMLCommands
 import DMLCore
 import DMLLedger
 import DMLNode
 import DMLStore
 import Foundation
 import Testing
-
-/// A `dml serve` process, started and stopped by a test.
-final class ServeProcess: @unchecked Sendable {
-    let process = Process()
-    let port: Int
-    let role: String
-
-    init(data: String, environment: [String: String]) throws {
-        process.executableURL = URL(fileURLWithPath: Fixtures.binary)
-        process.arguments = ["serve", "--data", data, "--port", "0", "--bcrypt-cost", "4"]
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = ""
-        while !line.contains("\n") {
-            let data = output.fileHandleForReading.availableData
-            guard !data.isEmpty else { break }
-            line += String(decoding: data, as: UTF8.self)
-        }
-        // "dml serving chain <name> on http://127.0.0.1:<port> (<role>)"
-        guard let address = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }),
-              let port = address.split(separator: ":").last.flatMap({ Int($0) }) else {
-            process.terminate()
-            throw CommandLineFailure("dml serve did not start: \(line)")
-        }
-        self.port = port
-        role = line.contains("(sequencer)") ? "sequencer" : "follower"
-    }
-
-    func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    /// SIGTERM, then the exit status.
-    func stop() -> Int32 {
-        process.terminate()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-}
 
 @Suite("API server: several processes on one PostgreSQL", .serialized)
 struct APITakeoverTests {
@@ -67,8 +25,10 @@ struct APITakeoverTests {
         environment["DATABASE_SCHEMA"] = schema
         environment["DML_SECRET"] = String(repeating: "s", count: 40)
         environment["DML_LOG_LEVEL"] = "error"
-        let first = try ServeProcess(data: Fixtures.temporaryDirectory(), environment: environment)
-        let second = try ServeProcess(data: Fixtures.temporaryDirectory(), environment: environment)
+        let first = try ServeProcess(executable: Fixtures.binary, data: Fixtures.temporaryDirectory(),
+                                     arguments: ["--bcrypt-cost", "4"], environment: environment)
+        let second = try ServeProcess(executable: Fixtures.binary, data: Fixtures.temporaryDirectory(),
+                                      arguments: ["--bcrypt-cost", "4"], environment: environment)
         #expect(first.role == "sequencer" && second.role == "follower")
 
         func send(_ index: Int, to port: Int) throws -> RawHTTP.Reply {

@@ -12,7 +12,8 @@ struct RequestGate: RouterMiddleware {
     ]
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
-        if request.uri.description.contains("%00") || request.uri.description.contains("\0") {
+        let uri = request.uri.description
+        if uri.contains("%00") || uri.contains("\0") {
             throw APIError.badRequest("request.nul_character", "the path or query contains a NUL character")
         }
         let path = Self.normalized(request.uri.path)
