@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "DMLStore", targets: ["DMLStore"]),
         .library(name: "DMLNode", targets: ["DMLNode"]),
         .library(name: "DMLBlobs", targets: ["DMLBlobs"]),
+        .library(name: "DMLSandbox", targets: ["DMLSandbox"]),
+        .library(name: "DMLWorker", targets: ["DMLWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -29,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2"),
     ],
     targets: [
         // Amount, AccountID, Hash256, typed identifiers, the canonical encoding.
@@ -65,6 +68,30 @@ let package = Package(
             dependencies: ["DMLCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // Algorithms: packages and manifests, the WasmKit host (ABI, fuel, memory and output caps),
+        // run receipts, input and output formats, aggregation rules.
+        .target(
+            name: "DMLSandbox",
+            dependencies: [
+                "DMLCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmParser", package: "WasmKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The device: asks the API for work, runs it in the sandbox on local data, sends results.
+        // A library so that an app can embed it; `dml worker` is its command line.
+        .target(
+            name: "DMLWorker",
+            dependencies: [
+                "DMLSandbox", "DMLCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The sequencer: parallel signature checks, ordered application, durable block commits.
         .target(
             name: "DMLNode",
@@ -88,7 +115,7 @@ let package = Package(
         .target(
             name: "DMLServer",
             dependencies: [
-                "DMLNode", "DMLBlobs",
+                "DMLNode", "DMLBlobs", "DMLSandbox",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -105,7 +132,7 @@ let package = Package(
         .target(
             name: "DMLCommands",
             dependencies: [
-                "DMLNode", "DMLStorageNode", "DMLServer", "DMLBlobs",
+                "DMLNode", "DMLStorageNode", "DMLServer", "DMLBlobs", "DMLSandbox", "DMLWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -114,10 +141,12 @@ let package = Package(
         .testTarget(name: "DMLCoreTests", dependencies: ["DMLCore"], swiftSettings: swiftSettings),
         .testTarget(name: "DMLBlobsTests", dependencies: ["DMLBlobs"], swiftSettings: swiftSettings),
         .testTarget(name: "DMLLedgerTests", dependencies: ["DMLLedger"], swiftSettings: swiftSettings),
+        .testTarget(name: "DMLSandboxTests", dependencies: ["DMLSandbox"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DMLNodeTests",
             dependencies: [
                 "DMLNode", "DMLStore", "DMLCommands", "DMLStorageNode", "DMLServer", "DMLBlobs",
+                "DMLSandbox", "DMLWorker",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

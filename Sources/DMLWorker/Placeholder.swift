@@ -1,0 +1,1 @@
+// The device side of jobs (see Worker.swift).
