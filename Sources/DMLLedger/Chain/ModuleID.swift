@@ -17,6 +17,7 @@ public struct ModuleID: Hashable, Comparable, Sendable, CanonicalCodable, Custom
     public static let tasks = ModuleID(12)
     public static let vouchers = ModuleID(13)
     public static let storage = ModuleID(14)
+    public static let jobs = ModuleID(15)
 
     /// Numbers from here up are never used by built-in modules (tests and experiments).
     public static let firstExperimental = ModuleID(60_000)
@@ -34,6 +35,7 @@ public struct ModuleID: Hashable, Comparable, Sendable, CanonicalCodable, Custom
         case .tasks: "tasks"
         case .vouchers: "vouchers"
         case .storage: "storage"
+        case .jobs: "jobs"
         default: "module#\(rawValue)"
         }
     }

@@ -12,6 +12,7 @@ extension Event {
         case .marketplace: MarketplaceEvent(self)
         case .bounties: BountiesEvent(self)
         case .tasks: TasksEvent(self)
+        case .jobs: JobsEvent(self)
         case .storage: StorageEvent(self)
         default: nil
         }
@@ -44,6 +45,7 @@ extension Call {
         case .marketplace: try? MarketplaceCall(canonicalBytes: body)
         case .bounties: try? BountiesCall(canonicalBytes: body)
         case .tasks: try? TasksCall(canonicalBytes: body)
+        case .jobs: try? JobsCall(canonicalBytes: body)
         case .storage: try? StorageCall(canonicalBytes: body)
         default: nil
         }

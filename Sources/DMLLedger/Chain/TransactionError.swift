@@ -39,6 +39,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
     case marketplace(MarketplaceError)
     case bounties(BountiesError)
     case tasks(TasksError)
+    case jobs(JobsError)
     case storage(StorageError)
     /// A rejection by a module that is not built in (tests, experiments).
     case other(module: ModuleID, code: String, message: String)
@@ -63,6 +64,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .marketplace(let reason): reason.code
         case .bounties(let reason): reason.code
         case .tasks(let reason): reason.code
+        case .jobs(let reason): reason.code
         case .storage(let reason): reason.code
         case .other(_, let code, _): code
         }
@@ -91,6 +93,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .marketplace(let reason): reason.description
         case .bounties(let reason): reason.description
         case .tasks(let reason): reason.description
+        case .jobs(let reason): reason.description
         case .storage(let reason): reason.description
         case .other(_, _, let message): message
         }
