@@ -12,7 +12,8 @@ public struct DML: AsyncParsableCommand {
         commandName: "dml",
         abstract: "DML — a decentralized machine-learning marketplace on a verifiable ledger.",
         subcommands: [Demo.self, Init.self, Keys.self, Transfer.self, Faucet.self, Balance.self, BlockCommand.self,
-                      LedgerCommand.self, Bench.self, Serve.self, APIBench.self, StorageNodeCommand.self, StorageCommand.self])
+                      LedgerCommand.self, Bench.self, Serve.self, APIBench.self, StorageNodeCommand.self, StorageCommand.self,
+                      AlgoCommand.self, WorkerCommand.self, JobCommand.self, SandboxExec.self])
 
     public init() {}
 }

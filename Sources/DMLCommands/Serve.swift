@@ -2,6 +2,7 @@ import ArgumentParser
 import DMLCore
 import DMLLedger
 import DMLNode
+import DMLSandbox
 import DMLServer
 import DMLStore
 import Foundation
@@ -58,6 +59,8 @@ struct Serve: AsyncParsableCommand {
         if rateLimit >= 0 { configuration.rateLimit.perSecond = rateLimit }
         // Off means off: the sign-in limit too (benchmarks, contract tests, a limiting proxy in front).
         if rateLimit == 0 { configuration.signInRateLimit.perSecond = 0 }
+        // Re-runs of untrusted algorithms happen in a child process with a wall-clock bound.
+        configuration.algorithmRunner = ChildProcessSandbox.ofThisExecutable()
         do {
             let server = try await APIServer.make(ledger: ledger, lock: lock, location: location, ledgerConfiguration: ledgerConfiguration,
                                                   database: database, configuration: configuration, logger: logger)

@@ -2,6 +2,7 @@ import DMLBlobs
 import DMLCore
 import DMLLedger
 import DMLNode
+import DMLSandbox
 import DMLStore
 import Foundation
 import Hummingbird
@@ -36,6 +37,12 @@ public final class APIServer: Sendable {
         public var rateLimit = RateLimiter.Policy(perSecond: 100, burst: 400)
         /// Per IP address, on sign-up and sign-in, so passwords cannot be guessed at the general rate.
         public var signInRateLimit = RateLimiter.Policy(perSecond: 0.5, burst: 20)
+        /// How long a device holds a job's work before it may go to another device.
+        public var jobLeaseSeconds = 120
+        /// The share of leases that carry a challenge input the server re-runs.
+        public var jobChallengeRate = 0.25
+        /// Re-runs challenges and disclosed inputs; `dml serve` uses a child process per run.
+        public var algorithmRunner: any AlgorithmRunner = Sandbox()
 
         public init(secret: [UInt8], artifactsDirectory: String) {
             self.secret = secret
@@ -56,6 +63,7 @@ public final class APIServer: Sendable {
     let tokens: WebTokenSigner
     let passwords: Passwords
     let artifacts: FileBlobStore
+    let jobs: JobService
     let metrics = APIMetrics()
     let listCache = ListCache()
     let rateLimiter: RateLimiter
@@ -91,6 +99,8 @@ public final class APIServer: Sendable {
         tokens = WebTokenSigner(secret: configuration.secret)
         passwords = Passwords(cost: configuration.bcryptCost)
         artifacts = try FileBlobStore(directory: configuration.artifactsDirectory)
+        jobs = JobService(database: database, secret: configuration.secret, runner: configuration.algorithmRunner,
+                          leaseSeconds: configuration.jobLeaseSeconds, challengeRate: configuration.jobChallengeRate)
         rateLimiter = RateLimiter(configuration.rateLimit)
         signInRateLimiter = RateLimiter(configuration.signInRateLimit)
         dummyPasswordHash = try await passwords.hash(UserRoutes.randomToken())
@@ -116,6 +126,7 @@ public final class APIServer: Sendable {
         TaskRoutes(server: self).register(on: router)
         StorageRoutes(server: self).register(on: router)
         VoucherRoutes(server: self).register(on: router)
+        JobRoutes(server: self).register(on: router)
         return router
     }
 

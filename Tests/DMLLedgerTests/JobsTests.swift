@@ -12,7 +12,7 @@ import Testing
 
     /// Two devices at 3 DML each, deadline 10 s after genesis (each block advances 1 s).
     func draft(devices: UInt32 = 2, reward: Amount = dml(3), deadline: UInt64 = 1_700_000_010_000, requirements: String = "") -> JobDraft {
-        JobDraft(algorithm: algorithm, devices: devices, rewardPerDevice: reward, deadline: deadline,
+        JobDraft(algorithm: algorithm, artifact: ContentAddress(digest: algorithm), devices: devices, rewardPerDevice: reward, deadline: deadline,
                  validator: Self.validator.account, requirements: requirements)
     }
 

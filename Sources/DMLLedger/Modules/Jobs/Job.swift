@@ -5,6 +5,8 @@ import DMLCore
 public struct JobDraft: Hashable, Sendable, CanonicalCodable {
     /// SHA-256 of the algorithm package file (what run receipts name).
     public var algorithm: Hash256
+    /// Where the package file is stored (its CID, as the artifact store names it).
+    public var artifact: ContentAddress
     public var devices: UInt32
     public var rewardPerDevice: Amount
     /// Block time (ms) after which no device is paid and the rest can be refunded.
@@ -15,9 +17,10 @@ public struct JobDraft: Hashable, Sendable, CanonicalCodable {
     /// Free-form device requirements (for example "ram>=2GB"), shown to devices.
     public var requirements: String
 
-    public init(algorithm: Hash256, devices: UInt32, rewardPerDevice: Amount, deadline: UInt64, validator: AccountID,
+    public init(algorithm: Hash256, artifact: ContentAddress, devices: UInt32, rewardPerDevice: Amount, deadline: UInt64, validator: AccountID,
                 requirements: String = "") {
         self.algorithm = algorithm
+        self.artifact = artifact
         self.devices = devices
         self.rewardPerDevice = rewardPerDevice
         self.deadline = deadline
@@ -27,6 +30,7 @@ public struct JobDraft: Hashable, Sendable, CanonicalCodable {
 
     public func encode(to writer: inout ByteWriter) {
         writer.write(algorithm)
+        writer.write(artifact)
         writer.write(devices)
         writer.write(rewardPerDevice)
         writer.write(deadline)
@@ -36,6 +40,7 @@ public struct JobDraft: Hashable, Sendable, CanonicalCodable {
 
     public init(from reader: inout ByteReader) throws(DecodingError) {
         algorithm = try reader.read()
+        artifact = try reader.read()
         devices = try reader.readUInt32("devices")
         rewardPerDevice = try reader.read()
         deadline = try reader.readUInt64("deadline")
