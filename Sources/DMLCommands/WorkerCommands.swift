@@ -39,7 +39,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = try Worker(configuration, runner: runner) { job in
             FileHandle.standardOutput.write(Data("leased job \(job)\n".utf8))
         }
-        print("device \(worker.client.key.account.address) working for \(server)")
+        FileHandle.standardOutput.write(Data("device \(worker.client.key.account.address) working for \(server)\n".utf8))
         _ = try await worker.run(maxJobs: maxJobs, stopWhenIdle: stopWhenIdle) { step in
             FileHandle.standardOutput.write(Data("\(step)\n".utf8))
         }

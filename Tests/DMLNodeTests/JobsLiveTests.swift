@@ -1,0 +1,173 @@
+import DMLCore
+import DMLLedger
+import DMLNode
+import DMLSandbox
+@testable import DMLServer
+import DMLWorker
+import Foundation
+import Testing
+
+/// Real `dml worker` processes on loopback against a live server.
+@Suite("Jobs: worker processes on loopback", .serialized)
+struct JobsLiveTests {
+    /// A `dml worker` child process; its stdout lines are collected.
+    final class WorkerProcess: @unchecked Sendable {
+        let process = Process()
+        let folder: String
+        private let lines = LineBuffer()
+
+        init(port: Int, folder: String, input: String, arguments: [String] = []) throws {
+            self.folder = folder
+            process.executableURL = URL(fileURLWithPath: Fixtures.binary)
+            process.arguments = ["worker", "--server", "http://127.0.0.1:\(port)", "--data", folder, "--input", input,
+                                 "--drop-columns", "1", "--wait", "2"] + arguments
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            let lines = self.lines
+            output.fileHandleForReading.readabilityHandler = { handle in lines.append(handle.availableData) }
+            try process.run()
+        }
+
+        var output: String { lines.text }
+
+        func account() throws -> AccountID { try Worker.deviceKey(in: URL(fileURLWithPath: folder)).account }
+
+        /// Waits for the process to exit, up to `seconds`; kills it after that.
+        func wait(seconds: Double) async -> Int32? {
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                return nil
+            }
+            return process.terminationStatus
+        }
+
+        func waitFor(_ text: String, seconds: Double) async -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while !output.contains(text) && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+            return output.contains(text)
+        }
+    }
+
+    final class ResultBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: (String, Int)?
+        func set(_ new: (String, Int)) { lock.withLock { value = new } }
+        func get() -> (String, Int)? { lock.withLock { value } }
+    }
+
+    final class LineBuffer: @unchecked Sendable {
+        private let lock = NSLock()
+        private var data = Data()
+        func append(_ more: Data) { lock.withLock { data.append(more) } }
+        var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+    }
+
+    /// Sets up a requester with an approved algorithm and a job; returns the requester's token and the job id.
+    static func job(_ world: APIWorld, package: AlgorithmPackage, devices: Int) async throws -> (token: String, job: Int) {
+        let result = ResultBox()
+        try await world.test { api in
+            let requester = try await api.user("requester@example.org"), moderator = try await api.user("moderator@example.org")
+            try await world.asAdmin(RolesCall.grant(.moderator, to: try AccountID(address: moderator.account)).call)
+            try await world.give(100, to: requester.account)
+            let algorithm = try await api.publish(package, developer: requester.token, moderator: moderator.token)
+            let created = try await api.post("/v1/jobs", ["algorithm": algorithm, "devices": devices, "rewardPerDevice": "1000000000",
+                                                          "deadlineMilliseconds": LedgerService.wallClockMilliseconds() + 600_000],
+                                             token: requester.token)
+            result.set((requester.token, try #require(created.json["id"] as? Int)))
+        }
+        return try #require(result.get())
+    }
+
+    static func report(port: Int, job: Int, token: String, format: String = "json") async throws -> Data {
+        let client = DeviceClient(server: URL(string: "http://127.0.0.1:\(port)")!, key: AccountKey())
+        client.useToken(token)
+        return try await client.send("GET", "/v1/jobs/\(job)/report?format=\(format)")
+    }
+
+    @Test("a digits job split across 20 worker processes: every device paid once, counts equal one process over the whole dataset")
+    func digitsAcrossTwentyWorkers() async throws {
+        let package = try ExampleAlgorithms.package("digits")
+        let rows = try ExampleAlgorithms.digitsRows()
+        // The reference: the same classifier over the whole dataset in one process.
+        let whole = try InputCodec.rows(csv: rows.joined(separator: "\n"), dropColumns: 1)
+        let reference = Sandbox().runBlocking(package, input: InputCodec.matrix(whole.rows, columns: whole.columns))
+        #expect(reference.outcome == .completed)
+        let expected = OutputCodec.vector(reference.output)
+        #expect(expected.reduce(0, +) == Double(rows.count))
+
+        let devices = 20
+        guard let world = try await APIWorld.make(.sqlite, configure: { $0.jobChallengeRate = 0.5 }) else { return }
+        let (token, job) = try await Self.job(world, package: package, devices: devices)
+        let root = Fixtures.temporaryDirectory()
+        try await world.live { port in
+            var workers: [WorkerProcess] = []
+            for index in 0..<devices {
+                // Device k holds every 20th image, starting at k; its labels stay in the file but are dropped.
+                let input = "\(root)/device-\(index).csv"
+                try rows.enumerated().filter { $0.offset % devices == index }.map(\.element).joined(separator: "\n")
+                    .write(toFile: input, atomically: true, encoding: .utf8)
+                workers.append(try WorkerProcess(port: port, folder: "\(root)/device-\(index)", input: input, arguments: ["--max-jobs", "1"]))
+            }
+            for worker in workers {
+                let status = await worker.wait(seconds: 240)
+                #expect(status == 0, "worker: \(worker.output)")
+                #expect(worker.output.contains("result accepted"), "worker: \(worker.output)")
+            }
+            let report = try JSONSerialization.jsonObject(with: try await Self.report(port: port, job: job, token: token)) as? [String: Any]
+            #expect(report?["aggregate"] as? [Double] == expected)
+            #expect(report?["results"] as? Int == devices)
+            #expect((report?["payments"] as? [[String: Any]])?.count == devices)
+            let html = String(decoding: try await Self.report(port: port, job: job, token: token, format: "html"), as: UTF8.self)
+            #expect(html.contains("<svg") && html.contains("Predicted digits"))
+            let csv = String(decoding: try await Self.report(port: port, job: job, token: token, format: "csv"), as: UTF8.self)
+            #expect(csv.split(separator: "\n").count == 11)
+            let accounts = try workers.map { try $0.account() }
+            let (paid, held, status) = await world.chain.service.reading { state in
+                (accounts.map { Balances.balance(of: $0, in: state).free },
+                 Balances.escrowBalance(Jobs.rewardEscrow(Identifier(UInt64(job))), in: state),
+                 Jobs.job(Identifier(UInt64(job)), in: state)?.status)
+            }
+            #expect(paid.allSatisfy { $0 == .tokens(1)! })
+            #expect(held == .zero && status == .completed)
+        }
+        await world.close()
+    }
+
+    @Test("a worker killed mid-run loses its lease after the timeout; another device does the work and is paid")
+    func killedWorkerIsReplaced() async throws {
+        let package = try ExampleAlgorithms.package("digits")
+        let rows = try ExampleAlgorithms.digitsRows()
+        guard let world = try await APIWorld.make(.sqlite, configure: { $0.jobLeaseSeconds = 2; $0.jobChallengeRate = 0 }) else { return }
+        let (_, job) = try await Self.job(world, package: package, devices: 1)
+        let root = Fixtures.temporaryDirectory()
+        let input = "\(root)/all.csv"
+        try rows.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        try await world.live { port in
+            // The whole dataset takes the first worker a few seconds in a debug build: killed while it runs.
+            let doomed = try WorkerProcess(port: port, folder: "\(root)/doomed", input: input)
+            #expect(await doomed.waitFor("leased job \(job)", seconds: 60), "worker: \(doomed.output)")
+            kill(doomed.process.processIdentifier, SIGKILL)
+            doomed.process.waitUntilExit()
+            let leased = try await world.server.jobs.board.liveLeases(job: UInt64(job), now: world.server.now())
+            #expect(leased == 1)
+
+            // The replacement holds less data, so its run fits in the 2 s lease.
+            let small = "\(root)/small.csv"
+            try rows.prefix(60).joined(separator: "\n").write(toFile: small, atomically: true, encoding: .utf8)
+            let replacement = try WorkerProcess(port: port, folder: "\(root)/replacement", input: small, arguments: ["--max-jobs", "1"])
+            #expect(await replacement.wait(seconds: 240) == 0, "worker: \(replacement.output)")
+            #expect(replacement.output.contains("result accepted"), "worker: \(replacement.output)")
+            let doomedAccount = try doomed.account(), replacementAccount = try replacement.account()
+            let (doomedBalance, replacementBalance, status) = await world.chain.service.reading { state in
+                (Balances.balance(of: doomedAccount, in: state).free, Balances.balance(of: replacementAccount, in: state).free,
+                 Jobs.job(Identifier(UInt64(job)), in: state)?.status)
+            }
+            #expect(doomedBalance == .zero && replacementBalance == .tokens(1)! && status == .completed)
+        }
+        await world.close()
+    }
+}
