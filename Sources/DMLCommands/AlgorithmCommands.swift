@@ -6,7 +6,7 @@ import Foundation
 /// `dml algo`: build and try algorithm packages locally, before publishing them.
 struct AlgoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "algo", abstract: "Pack and run algorithm packages locally.", subcommands: [Pack.self, Run.self])
+        commandName: "algo", abstract: "Pack and run algorithm packages locally.", subcommands: [Pack.self, Run.self, AlgoBench.self])
 
     struct Pack: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

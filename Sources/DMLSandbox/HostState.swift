@@ -28,6 +28,8 @@ final class HostState {
         self.outputBytesMax = outputBytesMax
     }
 
+    func resetOutput() { output.removeAll(keepingCapacity: true) }
+
     func functions(store: Store) -> [(String, Function)] {
         [
             ("input_size", Function(store: store, parameters: [], results: [.i32]) { [unowned self] _, _ in
