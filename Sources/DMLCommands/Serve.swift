@@ -23,6 +23,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one; the chosen port is printed).") var port: Int = 8080
     @Option(help: "bcrypt cost for passwords (4–31; 12 in production).") var bcryptCost: UInt8 = 12
     @Option(help: "Requests per second per client (0 turns limits off, sign-in's too; default 100).") var rateLimit: Double = -1
+    @Option(help: "The longest a device's request for work waits (0–25 s).") var jobWaitMaxSeconds: Int = 25
     @Option(help: "Longest wait, in milliseconds, before a block is cut (lower: faster replies, more blocks).")
     var blockIntervalMs: Int = 5
 
@@ -61,6 +62,8 @@ struct Serve: AsyncParsableCommand {
         if rateLimit == 0 { configuration.signInRateLimit.perSecond = 0 }
         // Re-runs of untrusted algorithms happen in a child process with a wall-clock bound.
         configuration.algorithmRunner = ChildProcessSandbox.ofThisExecutable()
+        guard (0...25).contains(jobWaitMaxSeconds) else { throw CommandFailure("--job-wait-max-seconds must be 0…25") }
+        configuration.jobWaitMaxSeconds = jobWaitMaxSeconds
         do {
             let server = try await APIServer.make(ledger: ledger, lock: lock, location: location, ledgerConfiguration: ledgerConfiguration,
                                                   database: database, configuration: configuration, logger: logger)

@@ -39,6 +39,9 @@ public final class APIServer: Sendable {
         public var signInRateLimit = RateLimiter.Policy(perSecond: 0.5, burst: 20)
         /// How long a device holds a job's work before it may go to another device.
         public var jobLeaseSeconds = 120
+        /// The longest a device's `POST /v1/jobs/work` waits for work (a proxy with a shorter
+        /// timeout in front wants less).
+        public var jobWaitMaxSeconds = 25
         /// The share of leases that carry a challenge input the server re-runs.
         public var jobChallengeRate = 0.25
         /// Re-runs challenges and disclosed inputs; `dml serve` uses a child process per run.

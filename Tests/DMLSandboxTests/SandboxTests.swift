@@ -240,3 +240,27 @@ import Testing
         #expect(try Aggregation.aggregate(contributions([[2], [3], [7]]), package: package, sandbox: Sandbox()).get() == [42])
     }
 }
+
+/// The receipt test vector of docs/algorithms.md, computed independently with Python's
+/// `cryptography` package: any language that reproduces these bytes signs receipts DML accepts.
+@Suite struct ReceiptVectorTests {
+    @Test func theDocumentedReceiptVectorHolds() throws {
+        let key = try AccountKey(seed: Array(0..<32))
+        var receipt = RunReceipt(result: RunResult(outcome: .completed, output: Array("output".utf8), fuelUsed: 12_345, logs: [],
+                                                   inputDigest: Hash256.of(Array("input".utf8))),
+                                 algorithm: Hash256.of(Array("package".utf8)), nonce: Hash256.of(Array("nonce".utf8)), key: key)
+        #expect(Hex.encode(key.account.bytes) == "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8")
+        #expect(Hex.encode(receipt.signedBytes) == """
+            444d4c2d52554e2d524543454950542d31bc4a71180870f7945155fbb02f4b0a2e3faa2a62d6d31b7039013055ed19869ac96c6d5be8d08a12e7\
+            b5cdc1b207fa6b2430974c86803d8891675e76fd992c20e0ee8bb50685e05fa0f47ed04203ae953fdfd055f5bd2892ea186504254f8c3a393000\
+            000000000003a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b878377b525757b494427f89014f97d79928f3938d14\
+            eb51e20fb5dec9834eb304
+            """)
+        #expect(Hex.encode(receipt.signature) == """
+            3a9d28370b684135eac6bc9c5b14590af1a7bbb5157aedcc5fdd839de0b8913e1cf638d9cdc96d1307fe9469da4152605c4630e6afdc0a5c870789\
+            c9fe3c890a
+            """)
+        receipt.fuelUsed += 1
+        #expect(!receipt.isSignatureValid)
+    }
+}

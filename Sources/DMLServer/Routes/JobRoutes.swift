@@ -102,13 +102,14 @@ struct JobRoutes: Sendable {
 
     /// `POST /v1/jobs/work`: the oldest open job this device may still work on, with a lease;
     /// 204 when there is none within `waitSeconds`. Asking again while a lease is live returns
-    /// that lease, so a restarted device resumes its work.
+    /// that lease, so a restarted device resumes its work. The server may cap the wait
+    /// (`jobWaitMaxSeconds`).
     func work(_ request: Request, _ context: APIContext) async throws -> Response {
         let device = try context.requireUser().account
         let body = try await request.json(WorkBody.self, context: context)
         let wait = body.waitSeconds ?? 0
         guard (0...25).contains(wait) else { throw APIError.invalid("waitSeconds", "0 to 25 seconds") }
-        let giveUp = server.now() + UInt64(wait) * 1_000
+        let giveUp = server.now() + UInt64(min(wait, server.configuration.jobWaitMaxSeconds)) * 1_000
         while true {
             if let view = try await nextLease(for: device) { return try reply(view) }
             guard server.now() < giveUp, !server.isDraining else { return Response(status: .noContent) }
