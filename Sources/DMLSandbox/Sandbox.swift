@@ -38,7 +38,9 @@ public final class Sandbox: Sendable {
     private static let parsedMax = 64
 
     public init() {
-        engine = Engine(configuration: EngineConfiguration(features: [.referenceTypes], fuelMetering: true))
+        // Software bounds checks: the mprotect strategy maps a 4 GiB region per instance, which
+        // costs more than a small run itself (measured by `dml algo bench`, docs/benchmarks.md).
+        engine = Engine(configuration: EngineConfiguration(features: [.referenceTypes], memoryBoundsChecking: .software, fuelMetering: true))
     }
 
     /// Runs every stage of `package` on `input`, checking the input and output schemas.

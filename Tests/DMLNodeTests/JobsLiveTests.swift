@@ -7,6 +7,15 @@ import DMLWorker
 import Foundation
 import Testing
 
+/// Runs a process off the cooperative pool, so an in-process server keeps answering meanwhile.
+func runProcessAsync(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String, error: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try runProcess(executable, arguments) })
+        }
+    }
+}
+
 /// Real `dml worker` processes on loopback against a live server.
 @Suite("Jobs: worker processes on loopback", .serialized)
 struct JobsLiveTests {
@@ -125,6 +134,12 @@ struct JobsLiveTests {
             #expect(html.contains("<svg") && html.contains("Predicted digits"))
             let csv = String(decoding: try await Self.report(port: port, job: job, token: token, format: "csv"), as: UTF8.self)
             #expect(csv.split(separator: "\n").count == 11)
+            // The command line writes the same report to a file.
+            let file = "\(root)/report.csv"
+            let command = try await runProcessAsync(Fixtures.binary, ["job", "report", "--server", "http://127.0.0.1:\(port)", "--job", "\(job)",
+                                                                     "--token", token, "--format", "csv", "--out", file])
+            #expect(command.status == 0, "\(command)")
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == csv)
             let accounts = try workers.map { try $0.account() }
             let (paid, held, status) = await world.chain.service.reading { state in
                 (accounts.map { Balances.balance(of: $0, in: state).free },
