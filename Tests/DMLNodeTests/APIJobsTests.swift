@@ -16,14 +16,15 @@ struct APIJobsTests {
         let package = try ExampleAlgorithms.package("column-stats")
         let rows = try ExampleAlgorithms.breastCancerRows()
         let sandbox = Sandbox()
-        try await world.test { api in
+        // The world is closed however the test ends (an open SQLite connection asserts on deinit).
+        do { try await world.test { api in
             let requester = try await api.user("requester@example.org"), moderator = try await api.user("moderator@example.org")
             try await world.asAdmin(RolesCall.grant(.moderator, to: try AccountID(address: moderator.account)).call)
             try await world.give(10, to: requester.account)
             let algorithm = try await api.publish(package, developer: requester.token, moderator: moderator.token)
 
-            let deadline = LedgerService.wallClockMilliseconds() + 4_000
-            let body: [String: Any] = ["algorithm": algorithm, "devices": 3, "rewardPerDevice": "1000000000", "deadlineMilliseconds": deadline]
+            let body: [String: Any] = ["algorithm": algorithm, "devices": 2, "rewardPerDevice": "1000000000",
+                                       "deadlineMilliseconds": LedgerService.wallClockMilliseconds() + 600_000]
             #expect(try await api.post("/v1/jobs", body).status == .unauthorized)
             var bad = body
             bad["algorithm"] = 999
@@ -31,7 +32,7 @@ struct APIJobsTests {
             let created = try await api.post("/v1/jobs", body, token: requester.token)
             #expect(created.status == .created)
             let job = try #require(created.json["id"] as? Int)
-            #expect(try await api.get("/v1/jobs/\(job)").json["rewardsHeld"] as? String == "3000000000")
+            #expect(try await api.get("/v1/jobs/\(job)").json["rewardsHeld"] as? String == "2000000000")
             #expect(try await api.get("/v1/jobs?status=open").json["total"] as? Int == 1)
 
             let first = AccountKey.insecureDerived(from: "jobs-device-1"), second = AccountKey.insecureDerived(from: "jobs-device-2")
@@ -123,19 +124,33 @@ struct APIJobsTests {
             #expect(try await api.get("/v1/jobs/\(job)/report", token: token2).status == .forbidden)
             #expect(try await api.raw(.get, "/v1/jobs/\(job)/report?format=csv").isEmpty == false)
 
-            // After the deadline the requester closes the job and gets the unpaid slot back.
-            #expect(try await api.post("/v1/jobs/\(job)/close", [:], token: requester.token).code == "jobs.deadline_not_reached")
-            try await Task.sleep(for: .milliseconds(Int(deadline) - Int(LedgerService.wallClockMilliseconds()) + 100))
-            let closed = try await api.post("/v1/jobs/\(job)/close", [:], token: requester.token)
-            #expect(closed.status == .ok)
+            // Every slot paid: the job is completed and its escrow is exactly zero.
             let after = try await api.get("/v1/jobs/\(job)")
-            #expect(after.json["status"] as? String == "closed" && after.json["rewardsHeld"] as? String == "0")
+            #expect(after.json["status"] as? String == "completed" && after.json["rewardsHeld"] as? String == "0")
             let escrow = await world.chain.service.reading { Balances.escrowBalance(Jobs.rewardEscrow(Identifier(UInt64(job))), in: $0) }
             #expect(escrow == .zero)
+            #expect(try await api.post("/v1/jobs/work", [:], token: token2).status == .noContent)
+
+            // A job nobody finished: after its deadline the requester closes it and gets it all back.
+            var short = body
+            let deadline = LedgerService.wallClockMilliseconds() + 3_000
+            short["deadlineMilliseconds"] = deadline
+            let unfinished = try #require(try await api.post("/v1/jobs", short, token: requester.token).json["id"] as? Int)
+            #expect(try await api.post("/v1/jobs/\(unfinished)/close", [:], token: moderator.token).code == "jobs.not_requester_or_validator")
+            #expect(try await api.post("/v1/jobs/\(unfinished)/close", [:], token: requester.token).code == "jobs.deadline_not_reached")
+            try await Task.sleep(for: .milliseconds(Int(deadline) - Int(LedgerService.wallClockMilliseconds()) + 200))
+            let closed = try await api.post("/v1/jobs/\(unfinished)/close", [:], token: requester.token)
+            #expect(closed.status == .ok)
+            let refunded = try await api.get("/v1/jobs/\(unfinished)")
+            #expect(refunded.json["status"] as? String == "closed" && refunded.json["rewardsHeld"] as? String == "0")
+            #expect(try await api.post("/v1/jobs/\(unfinished)/close", [:], token: requester.token).code == "jobs.job_not_open")
             let balances = await world.chain.service.reading { state in
                 (Balances.balance(of: first.account, in: state).free, Balances.balance(of: second.account, in: state).free)
             }
             #expect(balances.0 == .tokens(1)! && balances.1 == .tokens(1)!)
+        } } catch {
+            await world.close()
+            throw error
         }
         await world.close()
     }

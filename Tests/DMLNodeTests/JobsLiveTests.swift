@@ -110,44 +110,49 @@ struct JobsLiveTests {
 
         let devices = 20
         guard let world = try await APIWorld.make(.sqlite, configure: { $0.jobChallengeRate = 0.5 }) else { return }
-        let (token, job) = try await Self.job(world, package: package, devices: devices)
         let root = Fixtures.temporaryDirectory()
-        try await world.live { port in
-            var workers: [WorkerProcess] = []
-            for index in 0..<devices {
-                // Device k holds every 20th image, starting at k; its labels stay in the file but are dropped.
-                let input = "\(root)/device-\(index).csv"
-                try rows.enumerated().filter { $0.offset % devices == index }.map(\.element).joined(separator: "\n")
-                    .write(toFile: input, atomically: true, encoding: .utf8)
-                workers.append(try WorkerProcess(port: port, folder: "\(root)/device-\(index)", input: input, arguments: ["--max-jobs", "1"]))
+        do {
+            let (token, job) = try await Self.job(world, package: package, devices: devices)
+            try await world.live { port in
+                var workers: [WorkerProcess] = []
+                for index in 0..<devices {
+                    // Device k holds every 20th image, starting at k; its labels stay in the file but are dropped.
+                    let input = "\(root)/device-\(index).csv"
+                    try rows.enumerated().filter { $0.offset % devices == index }.map(\.element).joined(separator: "\n")
+                        .write(toFile: input, atomically: true, encoding: .utf8)
+                    workers.append(try WorkerProcess(port: port, folder: "\(root)/device-\(index)", input: input, arguments: ["--max-jobs", "1"]))
+                }
+                for worker in workers {
+                    let status = await worker.wait(seconds: 240)
+                    #expect(status == 0, "worker: \(worker.output)")
+                    #expect(worker.output.contains("result accepted"), "worker: \(worker.output)")
+                }
+                let report = try JSONSerialization.jsonObject(with: try await Self.report(port: port, job: job, token: token)) as? [String: Any]
+                #expect(report?["aggregate"] as? [Double] == expected)
+                #expect(report?["results"] as? Int == devices)
+                #expect((report?["payments"] as? [[String: Any]])?.count == devices)
+                let html = String(decoding: try await Self.report(port: port, job: job, token: token, format: "html"), as: UTF8.self)
+                #expect(html.contains("<svg") && html.contains("Predicted digits"))
+                let csv = String(decoding: try await Self.report(port: port, job: job, token: token, format: "csv"), as: UTF8.self)
+                #expect(csv.split(separator: "\n").count == 11)
+                // The command line writes the same report to a file.
+                let file = "\(root)/report.csv"
+                let command = try await runProcessAsync(Fixtures.binary, ["job", "report", "--server", "http://127.0.0.1:\(port)", "--job", "\(job)",
+                                                                         "--token", token, "--format", "csv", "--out", file])
+                #expect(command.status == 0, "\(command)")
+                #expect(try String(contentsOfFile: file, encoding: .utf8) == csv)
+                let accounts = try workers.map { try $0.account() }
+                let (paid, held, status) = await world.chain.service.reading { state in
+                    (accounts.map { Balances.balance(of: $0, in: state).free },
+                     Balances.escrowBalance(Jobs.rewardEscrow(Identifier(UInt64(job))), in: state),
+                     Jobs.job(Identifier(UInt64(job)), in: state)?.status)
+                }
+                #expect(paid.allSatisfy { $0 == .tokens(1)! })
+                #expect(held == .zero && status == .completed)
             }
-            for worker in workers {
-                let status = await worker.wait(seconds: 240)
-                #expect(status == 0, "worker: \(worker.output)")
-                #expect(worker.output.contains("result accepted"), "worker: \(worker.output)")
-            }
-            let report = try JSONSerialization.jsonObject(with: try await Self.report(port: port, job: job, token: token)) as? [String: Any]
-            #expect(report?["aggregate"] as? [Double] == expected)
-            #expect(report?["results"] as? Int == devices)
-            #expect((report?["payments"] as? [[String: Any]])?.count == devices)
-            let html = String(decoding: try await Self.report(port: port, job: job, token: token, format: "html"), as: UTF8.self)
-            #expect(html.contains("<svg") && html.contains("Predicted digits"))
-            let csv = String(decoding: try await Self.report(port: port, job: job, token: token, format: "csv"), as: UTF8.self)
-            #expect(csv.split(separator: "\n").count == 11)
-            // The command line writes the same report to a file.
-            let file = "\(root)/report.csv"
-            let command = try await runProcessAsync(Fixtures.binary, ["job", "report", "--server", "http://127.0.0.1:\(port)", "--job", "\(job)",
-                                                                     "--token", token, "--format", "csv", "--out", file])
-            #expect(command.status == 0, "\(command)")
-            #expect(try String(contentsOfFile: file, encoding: .utf8) == csv)
-            let accounts = try workers.map { try $0.account() }
-            let (paid, held, status) = await world.chain.service.reading { state in
-                (accounts.map { Balances.balance(of: $0, in: state).free },
-                 Balances.escrowBalance(Jobs.rewardEscrow(Identifier(UInt64(job))), in: state),
-                 Jobs.job(Identifier(UInt64(job)), in: state)?.status)
-            }
-            #expect(paid.allSatisfy { $0 == .tokens(1)! })
-            #expect(held == .zero && status == .completed)
+        } catch {
+            await world.close()
+            throw error
         }
         await world.close()
     }
@@ -156,32 +161,37 @@ struct JobsLiveTests {
     func killedWorkerIsReplaced() async throws {
         let package = try ExampleAlgorithms.package("digits")
         let rows = try ExampleAlgorithms.digitsRows()
-        guard let world = try await APIWorld.make(.sqlite, configure: { $0.jobLeaseSeconds = 2; $0.jobChallengeRate = 0 }) else { return }
-        let (_, job) = try await Self.job(world, package: package, devices: 1)
+        guard let world = try await APIWorld.make(.sqlite, configure: { $0.jobLeaseSeconds = 4; $0.jobChallengeRate = 0 }) else { return }
         let root = Fixtures.temporaryDirectory()
-        let input = "\(root)/all.csv"
-        try rows.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
-        try await world.live { port in
-            // The whole dataset takes the first worker a few seconds in a debug build: killed while it runs.
-            let doomed = try WorkerProcess(port: port, folder: "\(root)/doomed", input: input)
-            #expect(await doomed.waitFor("leased job \(job)", seconds: 60), "worker: \(doomed.output)")
-            kill(doomed.process.processIdentifier, SIGKILL)
-            doomed.process.waitUntilExit()
-            let leased = try await world.server.jobs.board.liveLeases(job: UInt64(job), now: world.server.now())
-            #expect(leased == 1)
+        do {
+            let (_, job) = try await Self.job(world, package: package, devices: 1)
+            let input = "\(root)/all.csv"
+            try rows.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+            try await world.live { port in
+                // The whole dataset takes the first worker a few seconds in a debug build: killed while it runs.
+                let doomed = try WorkerProcess(port: port, folder: "\(root)/doomed", input: input)
+                #expect(await doomed.waitFor("leased job \(job)", seconds: 60), "worker: \(doomed.output)")
+                kill(doomed.process.processIdentifier, SIGKILL)
+                doomed.process.waitUntilExit()
+                let leased = try await world.server.jobs.board.liveLeases(job: UInt64(job), now: world.server.now())
+                #expect(leased == 1)
 
-            // The replacement holds less data, so its run fits in the 2 s lease.
-            let small = "\(root)/small.csv"
-            try rows.prefix(60).joined(separator: "\n").write(toFile: small, atomically: true, encoding: .utf8)
-            let replacement = try WorkerProcess(port: port, folder: "\(root)/replacement", input: small, arguments: ["--max-jobs", "1"])
-            #expect(await replacement.wait(seconds: 240) == 0, "worker: \(replacement.output)")
-            #expect(replacement.output.contains("result accepted"), "worker: \(replacement.output)")
-            let doomedAccount = try doomed.account(), replacementAccount = try replacement.account()
-            let (doomedBalance, replacementBalance, status) = await world.chain.service.reading { state in
-                (Balances.balance(of: doomedAccount, in: state).free, Balances.balance(of: replacementAccount, in: state).free,
-                 Jobs.job(Identifier(UInt64(job)), in: state)?.status)
+                // The replacement holds less data, so its run fits in the 4 s lease.
+                let small = "\(root)/small.csv"
+                try rows.prefix(60).joined(separator: "\n").write(toFile: small, atomically: true, encoding: .utf8)
+                let replacement = try WorkerProcess(port: port, folder: "\(root)/replacement", input: small, arguments: ["--max-jobs", "1"])
+                #expect(await replacement.wait(seconds: 240) == 0, "worker: \(replacement.output)")
+                #expect(replacement.output.contains("result accepted"), "worker: \(replacement.output)")
+                let doomedAccount = try doomed.account(), replacementAccount = try replacement.account()
+                let (doomedBalance, replacementBalance, status) = await world.chain.service.reading { state in
+                    (Balances.balance(of: doomedAccount, in: state).free, Balances.balance(of: replacementAccount, in: state).free,
+                     Jobs.job(Identifier(UInt64(job)), in: state)?.status)
+                }
+                #expect(doomedBalance == .zero && replacementBalance == .tokens(1)! && status == .completed)
             }
-            #expect(doomedBalance == .zero && replacementBalance == .tokens(1)! && status == .completed)
+        } catch {
+            await world.close()
+            throw error
         }
         await world.close()
     }
