@@ -101,3 +101,20 @@ import Testing
         chain.checkInvariants()
     }
 }
+
+/// The hand-written text of Balances calls and events is exactly what reflection printed before
+/// (the format the API and `dml block` show; these strings were read off `dml block`).
+@Suite struct BalancesTextTests {
+    @Test func textMatchesTheReflectedFormat() {
+        let escrow = EscrowID(module: .bounties, purpose: 1, id: 7)
+        #expect(BalancesCall.transfer(to: .bob, amount: Amount(baseUnits: 12_500_000_000)).call.text
+            == "transfer(to: \(AccountID.bob.address), amount: 12.5 DML)")
+        #expect(BalancesCall.faucet(amount: dml(3)).call.text == "faucet(amount: 3 DML)")
+        #expect(BalancesEvent.transferred(from: .alice, to: .bob, amount: Amount(baseUnits: 12_500_000_000)).event.text
+            == "transferred(from: \(AccountID.alice.address), to: \(AccountID.bob.address), amount: 12.5 DML)")
+        #expect(BalancesEvent.minted(to: .bob, amount: dml(1)).event.text == "minted(to: \(AccountID.bob.address), amount: 1 DML)")
+        #expect(BalancesEvent.escrowed(from: .alice, escrow: escrow, amount: dml(2)).event.text
+            == "escrowed(from: \(AccountID.alice.address), escrow: escrow bounties/1/7, amount: 2 DML)")
+        #expect(BalancesEvent.released(escrow: escrow, to: .bob, amount: dml(2)).event.nameAndText.name == "released")
+    }
+}
