@@ -14,8 +14,10 @@ public enum InputCodec {
             let rows = Int(littleEndianUInt32(input, at: 0)), columns = Int(littleEndianUInt32(input, at: 4))
             if let expected = schema.columns, columns != expected { return "the matrix has \(columns) columns, the algorithm reads \(expected)" }
             let (cells, overflow) = rows.multipliedReportingOverflow(by: columns)
+            // Checked arithmetic: the header is untrusted, and rows × columns may not fit.
             guard !overflow, cells <= (input.count - 8) / 4, 8 + cells * 4 == input.count else {
-                return "\(rows) rows × \(columns) columns need \(8 + rows * columns * 4) bytes, the input has \(input.count)"
+                let needed = overflow || cells > Int.max / 4 - 2 ? "more" : "\(8 + cells * 4)"
+                return "\(rows) rows × \(columns) columns need \(needed) bytes, the input has \(input.count)"
             }
             for cell in 0..<cells where !Float(bitPattern: littleEndianUInt32(input, at: 8 + cell * 4)).isFinite {
                 return "row \(cell / max(columns, 1) + 1), column \(cell % max(columns, 1) + 1) is not a finite number"

@@ -112,6 +112,11 @@ import Testing
         #expect(sandbox.run(matrix, input: wrongColumns).outcome == .inputRejected(reason: "the matrix has 3 columns, the algorithm reads 2"))
         let truncated = Array(good.dropLast(3))
         if case .inputRejected = sandbox.run(matrix, input: truncated).outcome {} else { Issue.record("truncated input ran") }
+        // A hostile header claiming 2³² rows is refused by arithmetic, never allocated for.
+        let huge: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x01, 0x00, 1, 2, 3, 4]
+        let wide = try WasmFixtures.package(module, input: .init(format: .f32Matrix, columns: 65_536))
+        #expect(sandbox.run(wide, input: huge).outcome
+            == .inputRejected(reason: "4294967295 rows × 65536 columns need 1125899906580488 bytes, the input has 12"))
         let notFinite = InputCodec.matrix([[1, .nan]], columns: 2)
         #expect(sandbox.run(matrix, input: notFinite).outcome == .inputRejected(reason: "row 1, column 2 is not a finite number"))
 

@@ -36,7 +36,17 @@ extension JobReport {
             }
             page += "</tbody></table>\n"
         } else if let aggregate {
-            page += Self.barChart(title: algorithm.title, labels: fields, values: aggregate)
+            // Fields named `group/label` (label counts per month, as the original prototype's
+            // report had) get one chart per group; anything else one chart.
+            let groups = Self.groups(fields)
+            if groups.count > 1 {
+                for (group, indices) in groups {
+                    page += Self.barChart(title: "\(algorithm.title) — \(group)", labels: indices.map { String(fields[$0].dropFirst(group.count + 1)) },
+                                          values: indices.map { aggregate[$0] })
+                }
+            } else {
+                page += Self.barChart(title: algorithm.title, labels: fields, values: aggregate)
+            }
             page += "<table><caption>Aggregate (\(algorithm.aggregation))</caption><thead><tr><th scope=\"col\">Field</th><th scope=\"col\">Value</th></tr></thead><tbody>\n"
             for (field, value) in zip(fields, aggregate) {
                 page += "<tr><td>\(Self.escape(field))</td><td>\(Self.number(value))</td></tr>\n"
@@ -51,6 +61,19 @@ extension JobReport {
         }
         page += "</tbody></table>\n</body></html>\n"
         return page
+    }
+
+    /// Field indices by the part before `/`, in first-seen order; one group when any field lacks it.
+    static func groups(_ fields: [String]) -> [(String, [Int])] {
+        var order: [String] = []
+        var members: [String: [Int]] = [:]
+        for (index, field) in fields.enumerated() {
+            guard let slash = field.firstIndex(of: "/"), slash != field.startIndex else { return [("", Array(fields.indices))] }
+            let group = String(field[..<slash])
+            if members[group] == nil { order.append(group) }
+            members[group, default: []].append(index)
+        }
+        return order.map { ($0, members[$0] ?? []) }
     }
 
     /// A horizontal bar chart; negative values draw to the left of the axis.

@@ -187,9 +187,17 @@ struct JobRoutes: Sendable {
         let receiptJSON = String(decoding: try JSONEncoder().encode(body.receipt), as: UTF8.self)
         // Keep the output before paying: a crash in between leaves an unpaid result (the
         // device may send again after its lease expires), never a payment without its output.
-        try await jobs.board.addResult(job: id.rawValue, JobBoard.StoredResult(
-            device: device, output: output, receipt: receiptJSON, challenged: checks.challenged, audited: checks.audited,
-            transaction: "", height: 0, createdAt: server.now()))
+        do {
+            try await jobs.board.addResult(job: id.rawValue, JobBoard.StoredResult(
+                device: device, output: output, receipt: receiptJSON, challenged: checks.challenged, audited: checks.audited,
+                transaction: "", height: 0, createdAt: server.now()))
+        } catch {
+            // Two copies of one result racing: the second finds the first's row.
+            if try await jobs.board.hasResult(job: id.rawValue, device: device) {
+                throw APIError.conflict("jobs.duplicate_result", "you already sent your result for job \(id.rawValue): one per device")
+            }
+            throw error
+        }
         let inclusion: LedgerService.Inclusion
         do {
             inclusion = try await server.gateway.submit(
