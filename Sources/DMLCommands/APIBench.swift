@@ -146,7 +146,7 @@ struct APIBench: AsyncParsableCommand {
 }
 
 /// Runs a program to completion; its status, standard output and standard error.
-func runCommand(_ executable: String, _ arguments: [String]) throws -> (Int32, String, String) {
+func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

@@ -16,7 +16,7 @@ struct AlgoBench: AsyncParsableCommand {
 
     func run() async throws {
         let root = URL(fileURLWithPath: examples)
-        let build = try runTool("/bin/bash", [root.appendingPathComponent("build.sh").path, "--native"])
+        let build = try runCommand("/bin/bash", [root.appendingPathComponent("build.sh").path, "--native"])
         guard build.status == 0 else { throw CommandFailure("build.sh --native failed: \(build.error)") }
         print("# dml algo bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Self.cpuModel())")
         print("# each figure: as many runs as fit in \(seconds) s (after one warm-up run)")
@@ -71,7 +71,7 @@ struct AlgoBench: AsyncParsableCommand {
     }
 
     func nativeMicroseconds(_ binary: String, input: String, repeats: Int) throws -> Double {
-        let result = try runTool(binary, [input, String(repeats)])
+        let result = try runCommand(binary, [input, String(repeats)])
         guard result.status == 0, let line = result.output.split(separator: "\n").last(where: { $0.hasPrefix("# runs=") }),
               let average = line.split(separator: " ").first(where: { $0.hasPrefix("avg_us=") })?.dropFirst(7),
               let microseconds = Double(average) else {
@@ -81,7 +81,7 @@ struct AlgoBench: AsyncParsableCommand {
     }
 
     func gunzip(_ file: URL) throws -> String {
-        let result = try runTool("/bin/sh", ["-c", "gzip -dc '\(file.path)'"])
+        let result = try runCommand("/bin/sh", ["-c", "gzip -dc '\(file.path)'"])
         guard result.status == 0 else { throw CommandFailure("cannot read \(file.path)") }
         return result.output
     }
@@ -97,18 +97,4 @@ struct AlgoBench: AsyncParsableCommand {
 private func requireModuleBytes(_ package: AlgorithmPackage) throws -> [UInt8] {
     guard let module = package.modules[package.manifest.module] else { throw CommandFailure("the package has no main module") }
     return module
-}
-
-func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
 }
