@@ -108,7 +108,15 @@ public final class Worker: Sendable {
         let input = try localInput(for: package.manifest)
         guard let nonce = Hash256(hex: work.nonce) else { throw WorkerError("the lease's nonce is not hex") }
         let result = await runner.run(package, input: input)
-        guard result.outcome == .completed else { return .runFailed(job: work.job, result.outcome) }
+        guard result.outcome == .completed else {
+            // Asking again at once would get the same lease and fail the same way: let it lapse
+            // first, so a failing job costs one run per lease period, not a busy loop.
+            let now = UInt64(Date().timeIntervalSince1970 * 1_000)
+            if work.expiresAtMilliseconds > now {
+                try? await Task.sleep(for: .milliseconds(min(work.expiresAtMilliseconds - now, 600_000)))
+            }
+            return .runFailed(job: work.job, result.outcome)
+        }
         let receipt = RunReceipt(result: result, algorithm: package.address, nonce: nonce, key: client.key)
         var body: [String: Any] = [
             "lease": work.lease,
@@ -171,6 +179,7 @@ public final class Worker: Sendable {
         let lease: String
         let job: UInt64
         let nonce: String
+        let expiresAtMilliseconds: UInt64
         let algorithm: String
         let package: String
         let challenge: String?

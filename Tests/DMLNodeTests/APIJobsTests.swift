@@ -109,6 +109,10 @@ struct APIJobsTests {
             let answer2 = sandbox.runBlocking(self.package(package.bytes), input: challenge2)
             let honest2: [String: Any] = ["output": Data(answer2.output).base64EncodedString(),
                                           "receipt": try jsonObject(RunReceipt(result: answer2, algorithm: Hash256.of(package.bytes), nonce: nonce2, key: second))]
+            // A result a dead process kept but never paid does not block the device's real one.
+            try await world.server.jobs.board.addResult(job: UInt64(job), JobBoard.StoredResult(
+                device: second.account, output: [1], receipt: "{}", challenged: false, audited: false, transaction: "", height: 0,
+                createdAt: world.server.now() - 300_000))
             let paid2 = try await result(run2.output, RunReceipt(result: run2, algorithm: Hash256.of(package.bytes), nonce: nonce2, key: second),
                                          lease: lease2, challenge: honest2, token: token2)
             #expect(paid2.status == .created && paid2.json["audited"] as? Bool == false)

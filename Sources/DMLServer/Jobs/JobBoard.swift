@@ -105,6 +105,15 @@ struct JobBoard: Sendable {
         try await sql.raw("DELETE FROM api_job_results WHERE job = \(bind: Int64(job)) AND device = \(bind: device.address)").run()
     }
 
+    /// When `device`'s stored result on `job` was kept, if it was never marked paid.
+    func unpaidResultTime(job: UInt64, device: AccountID) async throws -> UInt64? {
+        let row = try await sql.raw("""
+            SELECT created_ms FROM api_job_results
+            WHERE job = \(bind: Int64(job)) AND device = \(bind: device.address) AND tx_hash = \(bind: "")
+            """).first()
+        return try row.map { UInt64(try $0.decode(column: "created_ms", as: Int64.self)) }
+    }
+
     func hasResult(job: UInt64, device: AccountID) async throws -> Bool {
         try await sql.raw("SELECT 1 AS one FROM api_job_results WHERE job = \(bind: Int64(job)) AND device = \(bind: device.address)")
             .first() != nil

@@ -17,6 +17,8 @@ struct JobRoutes: Sendable {
 
     /// The most a result body may carry: a 16 MiB output in base64, with its receipts.
     static let resultBodyBytesMax = 24 << 20
+    /// An unpaid stored result older than this was left by a process that died mid-request.
+    static let staleResultMilliseconds: UInt64 = 120_000
 
     func register(on router: Router<APIContext>) {
         let group = router.group("/v1/jobs")
@@ -134,7 +136,12 @@ struct JobRoutes: Sendable {
             }
             let live = try await jobs.board.liveLeases(job: id.rawValue, now: now)
             guard UInt32(clamping: live) + job.accepted < job.draft.devices else { continue }
-            let package = try await jobs.package(artifact: job.draft.artifact, expected: job.draft.algorithm, artifacts: server.artifacts)
+            // A job whose package this process cannot read is skipped, not allowed to block the others.
+            guard let package = try? await jobs.package(artifact: job.draft.artifact, expected: job.draft.algorithm,
+                                                        artifacts: server.artifacts) else {
+                server.logger.warning("job \(id.rawValue): its package cannot be read here; skipping it")
+                continue
+            }
             let expires = min(now + jobs.leaseMilliseconds, job.draft.deadline)
             guard let lease = try await jobs.board.grant(job: id.rawValue, device: device, challenge: jobs.challenge(for: package.manifest),
                                                          expiresAt: expires, now: now) else { continue }
@@ -173,6 +180,12 @@ struct JobRoutes: Sendable {
         guard let lease = try await jobs.board.lease(job: id.rawValue, device: device), lease.id == body.lease else {
             throw APIError.conflict("jobs.no_lease", "you hold no lease '\(body.lease)' on job \(id.rawValue): ask POST /v1/jobs/work")
         }
+        // A result kept but never paid (the process died between the two) is dropped once it is
+        // older than any request could be, unless the ledger did pay it; then the device resends.
+        if let kept = try await jobs.board.unpaidResultTime(job: id.rawValue, device: device), kept + Self.staleResultMilliseconds < server.now(),
+           await server.ledger.reading({ Jobs.payment(id, device: device, in: $0) }) == nil {
+            try await jobs.board.deleteResult(job: id.rawValue, device: device)
+        }
         guard !lease.done, try await !jobs.board.hasResult(job: id.rawValue, device: device) else {
             throw APIError.conflict("jobs.duplicate_result", "you already sent your result for job \(id.rawValue): one per device")
         }
@@ -185,8 +198,8 @@ struct JobRoutes: Sendable {
         let package = try await jobs.package(artifact: job.draft.artifact, expected: job.draft.algorithm, artifacts: server.artifacts)
         let checks = try await jobs.check(body, output: output, lease: lease, package: package, device: device)
         let receiptJSON = String(decoding: try JSONEncoder().encode(body.receipt), as: UTF8.self)
-        // Keep the output before paying: a crash in between leaves an unpaid result (the
-        // device may send again after its lease expires), never a payment without its output.
+        // Keep the output before paying: a crash in between leaves an unpaid result (dropped
+        // when the device sends again, above), never a payment without its output.
         do {
             try await jobs.board.addResult(job: id.rawValue, JobBoard.StoredResult(
                 device: device, output: output, receipt: receiptJSON, challenged: checks.challenged, audited: checks.audited,
