@@ -12,7 +12,8 @@ struct APILiveTests {
     func live() async throws {
         let world = try #require(try await APIWorld.make(.sqlite) { configuration in
             configuration.port = 0
-            configuration.rateLimit = .init(perSecond: 1, burst: 60)
+            // A slow refill, so that even a heavily loaded machine empties the bucket below.
+            configuration.rateLimit = .init(perSecond: 0.2, burst: 60)
         })
         try await world.live { port in
             let health = try RawHTTP.request(port: port, "GET", "/health")
@@ -61,12 +62,12 @@ struct APILiveTests {
 
             // The general limit: the bucket empties, then 429 with Retry-After, and the refused request did nothing.
             var limited: RawHTTP.Reply?
-            for _ in 0..<80 {
+            for _ in 0..<200 {
                 let reply = try RawHTTP.request(port: port, "GET", "/health")
                 if reply.status == 429 { limited = reply; break }
             }
-            let refusal = try #require(limited)
-            #expect(refusal.json["code"] as? String == "request.rate_limited" && refusal.head.lowercased().contains("retry-after: "))
+            // Recorded, not thrown: the server must still shut down and the world close below.
+            #expect(limited?.json["code"] as? String == "request.rate_limited" && limited?.head.lowercased().contains("retry-after: ") == true)
 
             // Shutdown ends an open event stream and readiness; `run` returns well before the stream's deadline.
             let started = Date()

@@ -120,7 +120,10 @@ struct JobsLiveTests {
                     let input = "\(root)/device-\(index).csv"
                     try rows.enumerated().filter { $0.offset % devices == index }.map(\.element).joined(separator: "\n")
                         .write(toFile: input, atomically: true, encoding: .utf8)
-                    workers.append(try WorkerProcess(port: port, folder: "\(root)/device-\(index)", input: input, arguments: ["--max-jobs", "1"]))
+                    workers.append(try WorkerProcess(port: port, folder: "\(root)/device-\(index)", input: input,
+                                                   // In-process runs: twenty devices without twenty more
+                                                   // child processes on a 2-core machine running other suites.
+                                                   arguments: ["--max-jobs", "1", "--in-process"]))
                 }
                 for worker in workers {
                     let status = await worker.wait(seconds: 240)
