@@ -85,15 +85,10 @@ struct AlgoCommand: AsyncParsableCommand {
 enum WorkerInput {
     static func read(_ file: URL, manifest: AlgorithmManifest, dropColumns: Int) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: file.path) else { throw CommandFailure("cannot read \(file.path)") }
-        switch manifest.input.format {
-        case .bytes: return [UInt8](data)
-        case .f32Matrix:
-            do {
-                let table = try InputCodec.rows(csv: String(decoding: data, as: UTF8.self), dropColumns: dropColumns)
-                return InputCodec.matrix(table.rows, columns: table.columns)
-            } catch {
-                throw CommandFailure("\(file.path): \(error.description)")
-            }
+        do {
+            return try InputCodec.input(fromFile: [UInt8](data), schema: manifest.input, dropColumns: dropColumns)
+        } catch {
+            throw CommandFailure("\(file.path): \(error.description)")
         }
     }
 }

@@ -26,6 +26,18 @@ public enum InputCodec {
         }
     }
 
+    /// A device's file in the input format `schema` names: a CSV of numbers becomes an
+    /// f32-matrix (the last `dropColumns` columns, a label say, dropped); `bytes` stay as they are.
+    public static func input(fromFile data: [UInt8], schema: AlgorithmManifest.InputSchema, dropColumns: Int = 0) throws(DataError) -> [UInt8] {
+        switch schema.format {
+        case .bytes:
+            return data
+        case .f32Matrix:
+            let table = try rows(csv: String(decoding: data, as: UTF8.self), dropColumns: dropColumns)
+            return matrix(table.rows, columns: table.columns)
+        }
+    }
+
     /// An f32-matrix from rows of numbers.
     public static func matrix(_ rows: [[Float]], columns: Int) -> [UInt8] {
         var bytes: [UInt8] = []

@@ -1,10 +1,12 @@
 import WasmParser
 
-/// Fixes the WebAssembly features a module may use. WasmKit 0.4.2 decodes and runs SIMD and
-/// atomics whatever its feature flags say, so the host walks every function body once (the
-/// parsed module is cached) and refuses instructions from proposals outside
-/// `HostABI.features`: SIMD, threads (atomics), tail calls, exception handling, typed function
-/// references and GC.
+/// Fixes the WebAssembly features a module may use: the MVP plus what clang emits by default for
+/// `--target=wasm32` (reference types, for `call_indirect`'s table index; bulk memory, sign
+/// extension, non-trapping conversions and multi-value, always on in WasmKit). WasmKit 0.4.2
+/// decodes and runs SIMD and atomics whatever its feature flags say, so the host walks every
+/// function body once (the parsed module is cached) and refuses SIMD, threads (atomics), tail
+/// calls, exception handling, typed function references and GC: less host surface, and every
+/// run stays deterministic.
 enum FeatureCheck {
     /// The first forbidden proposal the module uses, or nil.
     static func forbiddenFeature(in bytes: [UInt8]) -> String? {

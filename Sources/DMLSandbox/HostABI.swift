@@ -28,11 +28,4 @@ public enum HostABI {
         "output_write": (2, 1),
         "log": (2, 0),
     ]
-
-    /// WebAssembly features a module may use, fixed: the MVP plus what clang emits by default
-    /// for `--target=wasm32` (reference-types, for `call_indirect`'s table index; bulk memory,
-    /// sign extension, non-trapping conversions and multi-value are always on in WasmKit). No
-    /// SIMD, threads, memory64, multi-memory, exceptions, tail calls or GC: fewer features,
-    /// less host surface, and every run stays deterministic.
-    public static let features: Set<String> = ["reference-types"]
 }

@@ -162,13 +162,7 @@ public final class Worker: Sendable {
     /// The device's data in the algorithm's input format.
     func localInput(for manifest: AlgorithmManifest) throws -> [UInt8] {
         let data = try Data(contentsOf: configuration.input)
-        switch manifest.input.format {
-        case .bytes:
-            return [UInt8](data)
-        case .f32Matrix:
-            let table = try InputCodec.rows(csv: String(decoding: data, as: UTF8.self), dropColumns: configuration.dropColumns)
-            return InputCodec.matrix(table.rows, columns: table.columns)
-        }
+        return try InputCodec.input(fromFile: [UInt8](data), schema: manifest.input, dropColumns: configuration.dropColumns)
     }
 
     static func json(_ value: some Encodable) throws -> Any {

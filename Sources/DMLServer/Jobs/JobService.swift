@@ -79,8 +79,8 @@ final class JobService: Sendable {
         }
     }
 
-    /// Why the result cannot be paid, as an API error; nil when it checks out. `rerun` re-runs
-    /// the package on given input (the challenge or a disclosed input).
+    /// Throws the API error that says why the result cannot be paid; otherwise returns whether
+    /// a challenge and a disclosed input were re-run (with `runner`) and matched.
     func check(_ body: ResultBody, output: [UInt8], lease: JobBoard.Lease, package: AlgorithmPackage,
                device: AccountID) async throws(APIError) -> (challenged: Bool, audited: Bool) {
         let receipt = body.receipt
