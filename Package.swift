@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "DMLBlobs", targets: ["DMLBlobs"]),
         .library(name: "DMLSandbox", targets: ["DMLSandbox"]),
         .library(name: "DMLWorker", targets: ["DMLWorker"]),
+        .library(name: "DMLLearning", targets: ["DMLLearning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -80,6 +81,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Federated learning in pure Swift: tensors, models, SGD, aggregation strategies,
+        // secure aggregation (X25519, AES-CTR masks, Shamir shares) and differential privacy.
+        .target(
+            name: "DMLLearning",
+            dependencies: [
+                "DMLCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                // AES-CTR: the pseudorandom generator that expands secure-aggregation masks.
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The device: asks the API for work, runs it in the sandbox on local data, sends results.
         // A library so that an app can embed it; `dml worker` is its command line.
         .target(
@@ -132,7 +145,7 @@ let package = Package(
         .target(
             name: "DMLCommands",
             dependencies: [
-                "DMLNode", "DMLStorageNode", "DMLServer", "DMLBlobs", "DMLSandbox", "DMLWorker",
+                "DMLNode", "DMLStorageNode", "DMLServer", "DMLBlobs", "DMLSandbox", "DMLWorker", "DMLLearning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -142,6 +155,7 @@ let package = Package(
         .testTarget(name: "DMLBlobsTests", dependencies: ["DMLBlobs"], swiftSettings: swiftSettings),
         .testTarget(name: "DMLLedgerTests", dependencies: ["DMLLedger"], swiftSettings: swiftSettings),
         .testTarget(name: "DMLSandboxTests", dependencies: ["DMLSandbox"], swiftSettings: swiftSettings),
+        .testTarget(name: "DMLLearningTests", dependencies: ["DMLLearning"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DMLNodeTests",
             dependencies: [

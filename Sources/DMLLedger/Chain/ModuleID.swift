@@ -18,6 +18,8 @@ public struct ModuleID: Hashable, Comparable, Sendable, CanonicalCodable, Custom
     public static let vouchers = ModuleID(13)
     public static let storage = ModuleID(14)
     public static let jobs = ModuleID(15)
+    public static let federated = ModuleID(16)
+    public static let privacy = ModuleID(17)
 
     /// Numbers from here up are never used by built-in modules (tests and experiments).
     public static let firstExperimental = ModuleID(60_000)
@@ -36,6 +38,8 @@ public struct ModuleID: Hashable, Comparable, Sendable, CanonicalCodable, Custom
         case .vouchers: "vouchers"
         case .storage: "storage"
         case .jobs: "jobs"
+        case .federated: "federated"
+        case .privacy: "privacy"
         default: "module#\(rawValue)"
         }
     }

@@ -13,6 +13,8 @@ extension Event {
         case .bounties: BountiesEvent(self)
         case .tasks: TasksEvent(self)
         case .jobs: JobsEvent(self)
+        case .federated: FederatedEvent(self)
+        case .privacy: PrivacyEvent(self)
         case .storage: StorageEvent(self)
         default: nil
         }
@@ -46,6 +48,8 @@ extension Call {
         case .bounties: try? BountiesCall(canonicalBytes: body)
         case .tasks: try? TasksCall(canonicalBytes: body)
         case .jobs: try? JobsCall(canonicalBytes: body)
+        case .federated: try? FederatedCall(canonicalBytes: body)
+        case .privacy: try? PrivacyCall(canonicalBytes: body)
         case .storage: try? StorageCall(canonicalBytes: body)
         default: nil
         }

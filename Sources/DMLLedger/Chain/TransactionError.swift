@@ -40,6 +40,8 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
     case bounties(BountiesError)
     case tasks(TasksError)
     case jobs(JobsError)
+    case federated(FederatedError)
+    case privacy(PrivacyError)
     case storage(StorageError)
     /// A rejection by a module that is not built in (tests, experiments).
     case other(module: ModuleID, code: String, message: String)
@@ -65,6 +67,8 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .bounties(let reason): reason.code
         case .tasks(let reason): reason.code
         case .jobs(let reason): reason.code
+        case .federated(let reason): reason.code
+        case .privacy(let reason): reason.code
         case .storage(let reason): reason.code
         case .other(_, let code, _): code
         }
@@ -94,6 +98,8 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .bounties(let reason): reason.description
         case .tasks(let reason): reason.description
         case .jobs(let reason): reason.description
+        case .federated(let reason): reason.description
+        case .privacy(let reason): reason.description
         case .storage(let reason): reason.description
         case .other(_, _, let message): message
         }

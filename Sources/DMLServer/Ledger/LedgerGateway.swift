@@ -107,7 +107,7 @@ extension APIError {
         "not_authorized", "not_issuer", "not_rate_permitted", "not_owner_or_moderator", "not_creator_or_moderator",
         "not_owner_or_manager", "not_manager_or_provider", "not_allowed_to_download", "owner_cannot_enroll",
         "creator_cannot_work", "own_algorithm", "not_node_of_bucket_cluster", "bad_signature", "invalid_signature",
-        "not_validator", "not_requester_or_validator", "requester_cannot_work",
+        "not_validator", "not_requester_or_validator", "requester_cannot_work", "requester_cannot_train",
     ]
 
     static let invalidCodes: Set<String> = [
@@ -119,6 +119,8 @@ extension APIError {
         "invalid_result_submission", "missing_annotation_files", "missing_path", "missing_receipt", "too_many_items",
         "faucet_amount_too_large", "no_vnodes", "duplicate_vnode", "fee_without_destination",
         "zero_reward", "invalid_devices", "deadline_passed", "reward_overflow",
+        "invalid_rounds", "invalid_devices_per_round", "privacy_without_dataset", "no_devices", "too_many_devices",
+        "duplicate_device", "epsilon_too_large", "delta_too_large",
     ]
 
     static func status(of code: String) -> HTTPResponse.Status {
