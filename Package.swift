@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "DMLWorker",
             dependencies: [
-                "DMLSandbox", "DMLCore",
+                "DMLSandbox", "DMLCore", "DMLLearning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -128,7 +128,7 @@ let package = Package(
         .target(
             name: "DMLServer",
             dependencies: [
-                "DMLNode", "DMLBlobs", "DMLSandbox",
+                "DMLNode", "DMLBlobs", "DMLSandbox", "DMLLearning",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

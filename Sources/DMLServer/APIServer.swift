@@ -46,6 +46,11 @@ public final class APIServer: Sendable {
         public var jobChallengeRate = 0.25
         /// Re-runs challenges and disclosed inputs; `dml serve` uses a child process per run.
         public var algorithmRunner: any AlgorithmRunner = Sandbox()
+        /// How long a federated round waits for all its devices to join before starting with
+        /// the plan's minimum.
+        public var federatedJoinMilliseconds: UInt64 = 5_000
+        /// How long each later phase of a federated round waits for every expected device.
+        public var federatedPhaseMilliseconds: UInt64 = 30_000
 
         public init(secret: [UInt8], artifactsDirectory: String) {
             self.secret = secret
@@ -67,6 +72,8 @@ public final class APIServer: Sendable {
     let passwords: Passwords
     let artifacts: FileBlobStore
     let jobs: JobService
+    let federatedStore: FederatedStore
+    let federated: FederatedCoordinator
     let metrics = APIMetrics()
     let listCache = ListCache()
     let rateLimiter: RateLimiter
@@ -104,6 +111,12 @@ public final class APIServer: Sendable {
         artifacts = try FileBlobStore(directory: configuration.artifactsDirectory)
         jobs = JobService(database: database, secret: configuration.secret, runner: configuration.algorithmRunner,
                           leaseSeconds: configuration.jobLeaseSeconds, challengeRate: configuration.jobChallengeRate)
+        federatedStore = FederatedStore(database: database)
+        federated = FederatedCoordinator(
+            store: federatedStore, ledger: ledger, gateway: gateway, artifacts: artifacts, validator: jobs.validator,
+            settings: .init(joinMilliseconds: configuration.federatedJoinMilliseconds,
+                            phaseMilliseconds: configuration.federatedPhaseMilliseconds),
+            logger: logger)
         rateLimiter = RateLimiter(configuration.rateLimit)
         signInRateLimiter = RateLimiter(configuration.signInRateLimit)
         dummyPasswordHash = try await passwords.hash(UserRoutes.randomToken())
@@ -130,6 +143,7 @@ public final class APIServer: Sendable {
         StorageRoutes(server: self).register(on: router)
         VoucherRoutes(server: self).register(on: router)
         JobRoutes(server: self).register(on: router)
+        FederatedRoutes(server: self).register(on: router)
         return router
     }
 

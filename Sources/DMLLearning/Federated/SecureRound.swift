@@ -7,10 +7,12 @@ public struct SecureEncoding: Sendable {
     public let fixedPoint: FixedPoint
     public let parameterCount: Int
 
-    /// For a round of at most `devices` contributors.
-    public init(settings: SecureAggregationSettings, devices: Int, parameterCount: Int) throws(SecAggError) {
-        fixedPoint = try FixedPoint(clip: settings.clip, maxContributors: devices)
-        self.parameterCount = parameterCount
+    /// For a plan's rounds: the scale allows `devicesPerRound` contributors, and every device
+    /// and the server must use the same one.
+    public init(plan: FederatedPlan) throws(SecAggError) {
+        guard let settings = plan.secureAggregation else { preconditionFailure("secure encoding for a plan without secure aggregation") }
+        fixedPoint = try FixedPoint(clip: settings.clip, maxContributors: plan.devicesPerRound)
+        parameterCount = plan.model.parameterCount
     }
 
     /// The words a device masks: its quantized vector, then its weight.
@@ -35,8 +37,7 @@ extension FederatedSimulation {
     /// others drop out after sharing); survivors answer the unmasking request.
     func secureRound(global: [Float], joined: [(device: Int, parameters: [Float], examples: Int, loss: Double)],
                      senders: Set<Int>, round: Int, using generator: inout some RandomNumberGenerator) throws -> [Float] {
-        guard let settings = plan.secureAggregation else { preconditionFailure("secure round without settings") }
-        let encoding = try SecureEncoding(settings: settings, devices: joined.count, parameterCount: global.count)
+        let encoding = try SecureEncoding(plan: plan)
         let config = try SecAggConfig(round: UInt64(round), threshold: plan.minimumDevices, vectorLength: encoding.vectorLength)
         var server = SecAggServer(config: config)
         var clients: [Int: SecAggDevice] = [:]

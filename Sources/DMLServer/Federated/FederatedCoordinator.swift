@@ -1,0 +1,284 @@
+import DMLBlobs
+import DMLCore
+import DMLLearning
+import DMLLedger
+import DMLNode
+import Foundation
+import Logging
+
+/// Runs the rounds of the federated jobs this server validates: admits devices, relays
+/// secure-aggregation messages (it never holds a device's update, only the masked ones and
+/// their sum), moves phases on when everyone answered or time is up, aggregates, evaluates on
+/// the requester's data, stores each round's model, and pays the round's devices through the
+/// ledger as the job's validator.
+///
+/// Rounds advance as devices ask (every request is also a clock tick), so no background task
+/// is needed. One process coordinates: the sequencer (decision 0010); a round in progress
+/// when it stops starts over in the next coordinator, from the last recorded round's model.
+actor FederatedCoordinator {
+    struct Settings: Sendable {
+        /// How long a round waits for `devicesPerRound` devices before starting with the minimum.
+        var joinMilliseconds: UInt64 = 5_000
+        /// How long each later phase waits for every expected device.
+        var phaseMilliseconds: UInt64 = 30_000
+    }
+
+    /// One job's coordination state.
+    struct Run {
+        let id: Identifier<FederatedJob>
+        let plan: FederatedPlan
+        let evaluation: Dataset?
+        var state: RoundState?
+        /// The last closed round and the devices it aggregated (they are told `done`).
+        var lastClosed: (round: Int, devices: Set<String>)?
+        var closing = false
+        var finished = false
+        var roundStartedMilliseconds: UInt64
+    }
+
+    let store: FederatedStore
+    let ledger: LedgerAccess
+    let gateway: LedgerGateway
+    let artifacts: FileBlobStore
+    let validator: AccountKey
+    let settings: Settings
+    let logger: Logger
+    private var runs: [UInt64: Run] = [:]
+
+    init(store: FederatedStore, ledger: LedgerAccess, gateway: LedgerGateway, artifacts: FileBlobStore,
+         validator: AccountKey, settings: Settings, logger: Logger) {
+        self.store = store
+        self.ledger = ledger
+        self.gateway = gateway
+        self.artifacts = artifacts
+        self.validator = validator
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// The job's current round and phase (for `GET /v1/federated/{id}`), loading it if needed.
+    func progress(_ id: Identifier<FederatedJob>, now: UInt64) async throws(APIError) -> (round: Int, phase: String, joined: Int)? {
+        guard let run = try await run(id, now: now) else { return nil }
+        if run.finished { return (run.plan.rounds, "finished", 0) }
+        return (run.state?.round ?? 0, run.state?.phase.rawValue ?? "joining", run.state?.joined.count ?? 0)
+    }
+
+    /// One device step (see `ExchangeBody`): applies its payload, moves the round on, and says
+    /// what the device does next.
+    func exchange(_ id: Identifier<FederatedJob>, device: AccountID, body: ExchangeBody, now: UInt64) async throws(APIError) -> ExchangeReply {
+        guard var run = try await run(id, now: now) else {
+            throw APIError.conflict("federated.not_coordinated", "federated job \(id.rawValue) has no plan on this server or is not open")
+        }
+        let name = device.address
+        if run.finished { return ExchangeReply(status: .finished, round: run.plan.rounds, phase: "finished") }
+        guard var state = run.state else { preconditionFailure("an unfinished run has a round") }
+        if let closed = run.lastClosed, closed.round == body.round, state.round != body.round {
+            return ExchangeReply(status: closed.devices.contains(name) ? .done : .rejoin, round: state.round, phase: state.phase.rawValue)
+        }
+        guard body.round == state.round else {
+            return ExchangeReply(status: .rejoin, round: state.round, phase: state.phase.rawValue,
+                                 message: "round \(state.round) is the current round")
+        }
+        do throws(RoundRefusal) {
+            try apply(body, from: name, to: &state)
+            try state.advance(now: now, joinMilliseconds: settings.joinMilliseconds, phaseMilliseconds: settings.phaseMilliseconds)
+        } catch {
+            switch error {
+            case .notInRound(let message):
+                return ExchangeReply(status: .rejoin, round: state.round + (state.phase == .joining ? 0 : 1),
+                                     phase: state.phase.rawValue, message: message)
+            case .tooFew(let message):
+                logger.warning("federated job \(id.rawValue): \(message); the round starts over")
+                run.state = try restart(run, round: state.round, global: state.global, now: now)
+                runs[id.rawValue] = run
+                return ExchangeReply(status: .rejoin, round: state.round, phase: "joining", message: message + "; the round starts over")
+            case .invalid(let message):
+                throw APIError(.unprocessableContent, "federated.invalid_message", message)
+            case .secure(let error):
+                throw APIError(.unprocessableContent, "federated.secure_aggregation", "\(error)")
+            }
+        }
+        run.state = state
+        runs[id.rawValue] = run
+        if state.phase == .closing && !run.closing {
+            try await closeRound(id, now: now)
+        }
+        return reply(to: body, from: name, job: id)
+    }
+
+    // MARK: Messages
+
+    private func apply(_ body: ExchangeBody, from device: String, to state: inout RoundState) throws(RoundRefusal) {
+        switch body.phase {
+        case .join:
+            try state.join(device, advertisement: body.advertisement)
+        case .shares:
+            if let shares = body.shares { try state.receiveShares(shares, from: device) }
+        case .update:
+            if let masked = body.masked {
+                try state.receiveMasked(masked, loss: body.loss ?? 0, from: device)
+            } else if let encoded = body.parameters {
+                guard let data = Data(base64Encoded: encoded), data.count % 4 == 0 else {
+                    throw .invalid("parameters: base64 of float32 little-endian values")
+                }
+                let parameters = data.withUnsafeBytes { raw in
+                    (0..<data.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+                }
+                try state.receivePlain(parameters, examples: body.examples ?? 0, loss: body.loss ?? 0, from: device)
+            }
+        case .unmask:
+            if let reply = body.unmask { try state.receiveUnmasking(reply, from: device) }
+        }
+    }
+
+    /// What the device that sent `body` does next, from the round as it now stands.
+    private func reply(to body: ExchangeBody, from device: String, job id: Identifier<FederatedJob>) -> ExchangeReply {
+        guard let run = runs[id.rawValue] else { preconditionFailure("a run exists while replying") }
+        if run.finished {
+            let done = run.lastClosed?.devices.contains(device) ?? false
+            return ExchangeReply(status: done && run.lastClosed?.round == body.round ? .done : .finished,
+                                 round: run.plan.rounds, phase: "finished")
+        }
+        if let closed = run.lastClosed, closed.round == body.round {
+            return ExchangeReply(status: closed.devices.contains(device) ? .done : .rejoin, round: closed.round + 1, phase: "joining")
+        }
+        guard let state = run.state else { preconditionFailure("an unfinished run has a round") }
+        let wait = ExchangeReply(status: .wait, round: state.round, phase: state.phase.rawValue)
+        guard state.contains(device) else {
+            return ExchangeReply(status: .rejoin, round: state.round + 1, phase: state.phase.rawValue, message: "round \(state.round) is under way")
+        }
+        switch (body.phase, state.phase) {
+        case (.join, .joining), (.shares, .sharing), (.update, .updating), (.update, .closing), (.unmask, _):
+            return wait
+        case (.join, _):
+            var go = ExchangeReply(status: .go, round: state.round, phase: state.phase.rawValue,
+                                   model: Data(ModelWeights.encode(state.global)).base64EncodedString())
+            go.roster = state.secure?.roster
+            return go
+        case (.shares, _):
+            guard let secure = state.secure, let delivery = try? secure.shareDelivery(for: device) else {
+                return ExchangeReply(status: .rejoin, round: state.round + 1, phase: state.phase.rawValue,
+                                     message: "your shares did not arrive in time")
+            }
+            var go = ExchangeReply(status: .go, round: state.round, phase: state.phase.rawValue)
+            go.delivery = delivery
+            return go
+        case (.update, _):
+            guard let request = state.secure?.unmaskingRequest, request.survivors.contains(device) else {
+                return ExchangeReply(status: .rejoin, round: state.round + 1, phase: state.phase.rawValue,
+                                     message: "your update did not arrive in time")
+            }
+            var go = ExchangeReply(status: .go, round: state.round, phase: state.phase.rawValue)
+            go.unmaskingRequest = request
+            return go
+        }
+    }
+
+    // MARK: Rounds
+
+    private func restart(_ run: Run, round: Int, global: Model, now: UInt64) throws(APIError) -> RoundState {
+        do { return try RoundState(round: round, plan: run.plan, global: global, now: now) } catch {
+            throw APIError(.unprocessableContent, "federated.secure_aggregation", "\(error)")
+        }
+    }
+
+    /// Aggregates the closing round, evaluates, stores the model, pays the devices, and opens
+    /// the next round (or completes the job).
+    private func closeRound(_ id: Identifier<FederatedJob>, now: UInt64) async throws(APIError) {
+        guard var run = runs[id.rawValue], var state = run.state else { return }
+        run.closing = true
+        runs[id.rawValue] = run
+        defer { runs[id.rawValue]?.closing = false }
+        var generator = SystemRandomNumberGenerator()
+        let outcome: RoundState.Outcome
+        do { outcome = try state.close(using: &generator) } catch {
+            logger.warning("federated job \(id.rawValue) round \(state.round) could not be aggregated: \(error); it starts over")
+            runs[id.rawValue]?.state = try restart(run, round: state.round, global: state.global, now: now)
+            return
+        }
+        let model = Model(spec: run.plan.model, parameters: outcome.parameters)
+        let bytes = ModelWeights.encode(model)
+        let stored: StoredBlob
+        do { stored = try await artifacts.put(from: AsyncStream<[UInt8]> { $0.yield(bytes); $0.finish() }) } catch {
+            throw APIError(.serviceUnavailable, "federated.model_not_stored", "the round's model could not be stored: \(error)")
+        }
+        let evaluation = run.evaluation.map { model.evaluate($0) }
+        let accounts = outcome.devices.compactMap { try? AccountID(address: $0) }
+        do {
+            _ = try await gateway.submit(FederatedCall.recordRound(id, round: UInt32(state.round), model: ModelWeights.address(of: model),
+                                                                   devices: accounts).call, as: validator)
+        } catch let error where error.code == "federated.wrong_round" {
+            // Another coordinator recorded this round first (a takeover race): follow the ledger.
+            logger.warning("federated job \(id.rawValue) round \(state.round) was already recorded: \(error)")
+            runs.removeValue(forKey: id.rawValue)
+            return
+        } catch {
+            logger.error("federated job \(id.rawValue) round \(state.round) was not recorded: \(error)")
+            runs[id.rawValue]?.finished = true
+            return
+        }
+        let record = RoundRecord(round: state.round, devices: outcome.devices.count, dropouts: outcome.dropouts,
+                                 accuracy: evaluation?.accuracy, loss: evaluation?.loss, trainingLoss: outcome.trainingLoss,
+                                 model: stored.id.description, seconds: Double(now - min(now, run.roundStartedMilliseconds)) / 1_000)
+        do {
+            let metrics = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+            try await store.saveRound(job: id.rawValue, round: state.round, metrics: metrics, model: stored.id.description)
+        } catch {
+            logger.error("federated job \(id.rawValue) round \(state.round) metrics not saved: \(error)")
+        }
+        run = runs[id.rawValue] ?? run
+        run.lastClosed = (state.round, Set(outcome.devices))
+        run.roundStartedMilliseconds = now
+        if state.round >= run.plan.rounds {
+            do { _ = try await gateway.submit(FederatedCall.complete(id, model: ModelWeights.address(of: model)).call, as: validator) } catch {
+                logger.error("federated job \(id.rawValue) could not be completed: \(error)")
+            }
+            run.finished = true
+            run.state = nil
+        } else {
+            state = try restart(run, round: state.round + 1, global: model, now: now)
+            run.state = state
+        }
+        run.closing = false
+        runs[id.rawValue] = run
+    }
+
+    /// The run of a job this server validates, loaded from the ledger, its stored plan and
+    /// its recorded rounds; nil when it has no plan here or is not ours.
+    private func run(_ id: Identifier<FederatedJob>, now: UInt64) async throws(APIError) -> Run? {
+        if let run = runs[id.rawValue] { return run }
+        guard let job = await ledger.reading({ Federated.job(id, in: $0) }) else { throw APIError.notFound("federated job \(id.rawValue)") }
+        guard job.draft.validator == validator.account else { return nil }
+        let stored: FederatedStore.StoredJob?
+        let rounds: [(round: Int, metrics: String, model: String)]
+        do {
+            stored = try await store.job(id.rawValue)
+            rounds = try await store.rounds(job: id.rawValue)
+        } catch {
+            throw APIError(.serviceUnavailable, "federated.store_unavailable", "the federated store could not be read: \(error)")
+        }
+        guard let stored, let plan = try? JSONDecoder().decode(FederatedPlan.self, from: Data(stored.plan.utf8)) else { return nil }
+        let evaluation = stored.evaluation.flatMap { try? Dataset.csv(String(decoding: $0, as: UTF8.self)) }
+        var run = Run(id: id, plan: plan, evaluation: evaluation, roundStartedMilliseconds: now)
+        let recorded = Int(job.roundsRecorded)
+        if job.status != .open || recorded >= plan.rounds {
+            run.finished = true
+        } else {
+            var global = plan.initialModel
+            if recorded > 0, let last = rounds.last(where: { $0.round == recorded }) {
+                global = await loadModel(cid: last.model) ?? global
+            }
+            run.state = try restart(run, round: recorded + 1, global: global, now: now)
+        }
+        runs[id.rawValue] = run
+        return run
+    }
+
+    /// A stored round model, read back from the artifact store.
+    func loadModel(cid: String) async -> Model? {
+        guard let id = ContentID(cid), artifacts.contains(id) else { return nil }
+        var bytes: [UInt8] = []
+        do { for try await piece in try artifacts.read(id) { bytes += piece } } catch { return nil }
+        return try? ModelWeights.decode(bytes)
+    }
+}
