@@ -160,7 +160,7 @@ let package = Package(
             name: "DMLNodeTests",
             dependencies: [
                 "DMLNode", "DMLStore", "DMLCommands", "DMLStorageNode", "DMLServer", "DMLBlobs",
-                "DMLSandbox", "DMLWorker",
+                "DMLSandbox", "DMLWorker", "DMLLearning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,12 +1,13 @@
 import ArgumentParser
 import DMLLearning
+import DMLWorker
 import Foundation
 
 /// `dml fl`: federated learning on this machine — the accuracy experiments and the benchmarks.
 struct FederatedLearning: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fl", abstract: "Federated learning: the digits experiments and the aggregation benchmarks.",
-        subcommands: [Experiments.self, LearningBench.self])
+        subcommands: [Experiments.self, LearningBench.self, FLWorker.self])
 
     struct Experiments: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -135,5 +136,32 @@ struct LearningBench: AsyncParsableCommand {
             best = min(best, (clock.now - start) / .seconds(1))
         }
         return best
+    }
+}
+
+extension FederatedLearning {
+    /// `dml fl worker`: be a device in federated jobs.
+    struct FLWorker: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "worker", abstract: "Be a device in a federated job: train on local data, send (masked) updates.")
+        @Option(help: "The API server.") var server = "http://127.0.0.1:8080"
+        @Option(help: "The device's folder (its key lives there).") var data = "./device"
+        @Option(help: "The local labelled data: CSV (gzip allowed), label last.") var input: String
+        @Option(help: "Multiply every feature by this (digits: 0.0625).") var scale: Float = 1
+        @Option(help: "The federated job (default: the newest open one).") var job: UInt64?
+        @Option(help: "Long-poll seconds per request.") var wait = 20
+        @Option(help: "Experiments only: the chance of dropping out of each round after sharing keys.") var dropoutRate = 0.0
+
+        func run() async throws {
+            guard let url = URL(string: server) else { throw CommandFailure("--server is not a URL") }
+            var configuration = FederatedWorker.Configuration(server: url, dataDirectory: URL(fileURLWithPath: data),
+                                                              input: URL(fileURLWithPath: input))
+            configuration.scale = scale
+            configuration.waitSeconds = wait
+            configuration.dropoutRate = dropoutRate
+            let worker = try FederatedWorker(configuration)
+            print("device \(worker.client.key.account.address)")
+            try await worker.run(job: job) { step in print(step) }
+        }
     }
 }

@@ -75,6 +75,10 @@ actor FederatedCoordinator {
         if let closed = run.lastClosed, closed.round == body.round, state.round != body.round {
             return ExchangeReply(status: closed.devices.contains(name) ? .done : .rejoin, round: state.round, phase: state.phase.rawValue)
         }
+        if body.round > state.round, body.phase == .join {
+            // Early for the next round: wait for it to open.
+            return ExchangeReply(status: .wait, round: state.round, phase: state.phase.rawValue)
+        }
         guard body.round == state.round else {
             return ExchangeReply(status: .rejoin, round: state.round, phase: state.phase.rawValue,
                                  message: "round \(state.round) is the current round")

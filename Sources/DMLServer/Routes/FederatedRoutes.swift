@@ -34,7 +34,7 @@ struct FederatedRoutes: Sendable {
             return try reply(WriteView(id: id.rawValue, transaction: submitted.receipt))
         }
         router.post("/v1/privacy/budgets") { request, context in try await setBudget(request, context) }
-        router.get("/v1/privacy/budgets/:dataset") { _, context in try await budget(context) }
+        router.get("/v1/privacy/budgets") { request, _ in try await budget(request) }
     }
 
     static func id(_ context: APIContext) throws -> Identifier<FederatedJob> {
@@ -160,9 +160,11 @@ struct FederatedRoutes: Sendable {
         }
         let giveUp = server.now() + UInt64(min(wait, server.configuration.jobWaitMaxSeconds)) * 1_000
         var answer = try await coordinator.exchange(id, device: device, body: body, now: server.now())
-        // Later polls carry no payload: it was taken (or refused) on the first pass.
-        let poll = ExchangeBody(round: body.round, phase: body.phase, waitSeconds: nil, advertisement: nil, shares: nil,
-                                parameters: nil, examples: nil, loss: nil, masked: nil, unmask: nil)
+        // Later polls carry no payload: it was taken (or refused) on the first pass — except a
+        // join, which may have come early for a round not open yet (joining twice is harmless).
+        let poll = body.phase == .join ? body
+            : ExchangeBody(round: body.round, phase: body.phase, waitSeconds: nil, advertisement: nil, shares: nil,
+                           parameters: nil, examples: nil, loss: nil, masked: nil, unmask: nil)
         while answer.status == .wait, server.now() < giveUp, !server.isDraining {
             try await Task.sleep(for: .milliseconds(50))
             answer = try await coordinator.exchange(id, device: device, body: poll, now: server.now())
@@ -236,9 +238,11 @@ struct FederatedRoutes: Sendable {
         return try reply(WriteView(id: nil, transaction: submitted.receipt), status: .created)
     }
 
-    /// `GET /v1/privacy/budgets/{dataset}`.
-    func budget(_ context: APIContext) async throws -> Response {
-        let name = try context.parameters.require("dataset")
+    /// `GET /v1/privacy/budgets?dataset=NAME` (a query: names contain slashes).
+    func budget(_ request: Request) async throws -> Response {
+        guard let name = request.uri.queryParameters["dataset"].map(String.init) else {
+            throw APIError.badRequest("request.bad_query", "name the dataset: ?dataset=NAME", field: "dataset")
+        }
         guard let dataset = DatasetName(name) else { throw APIError.invalid("dataset", DatasetName.problem(name) ?? "not a dataset name") }
         guard let budget = await server.ledger.reading({ Privacy.budget(dataset, in: $0) }) else {
             throw APIError.notFound("a privacy budget for \(name)")
