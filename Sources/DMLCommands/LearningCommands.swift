@@ -7,7 +7,7 @@ import Foundation
 struct FederatedLearning: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fl", abstract: "Federated learning: the digits experiments and the aggregation benchmarks.",
-        subcommands: [Experiments.self, LearningBench.self, FLWorker.self])
+        subcommands: [Experiments.self, LearningBench.self, RoundBench.self, FLWorker.self])
 
     struct Experiments: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

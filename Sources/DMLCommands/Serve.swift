@@ -26,6 +26,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The longest a device's request for work waits (0–25 s).") var jobWaitMaxSeconds: Int = 25
     @Option(help: "Longest wait, in milliseconds, before a block is cut (lower: faster replies, more blocks).")
     var blockIntervalMs: Int = 5
+    @Option(help: "How long a federated round waits for all its devices to join before starting with the minimum (seconds).")
+    var federatedJoinSeconds: Double = 5
+    @Option(help: "How long each later phase of a federated round waits for every expected device (seconds).")
+    var federatedPhaseSeconds: Double = 30
 
     func run() async throws {
         guard (4...31).contains(bcryptCost) else { throw CommandFailure("--bcrypt-cost must be 4…31") }
@@ -64,6 +68,11 @@ struct Serve: AsyncParsableCommand {
         configuration.algorithmRunner = ChildProcessSandbox.ofThisExecutable()
         guard (0...25).contains(jobWaitMaxSeconds) else { throw CommandFailure("--job-wait-max-seconds must be 0…25") }
         configuration.jobWaitMaxSeconds = jobWaitMaxSeconds
+        guard (0.1...3_600).contains(federatedJoinSeconds), (0.1...3_600).contains(federatedPhaseSeconds) else {
+            throw CommandFailure("--federated-join-seconds and --federated-phase-seconds must be 0.1…3600")
+        }
+        configuration.federatedJoinMilliseconds = UInt64(federatedJoinSeconds * 1_000)
+        configuration.federatedPhaseMilliseconds = UInt64(federatedPhaseSeconds * 1_000)
         do {
             let server = try await APIServer.make(ledger: ledger, lock: lock, location: location, ledgerConfiguration: ledgerConfiguration,
                                                   database: database, configuration: configuration, logger: logger)

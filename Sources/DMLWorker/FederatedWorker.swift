@@ -58,9 +58,23 @@ public final class FederatedWorker: Sendable {
         guard data.features.columns == plan.model.inputs, data.labels.allSatisfy({ $0 < plan.model.classes }) else {
             throw WorkerError("the local data has \(data.features.columns) features; job \(job) needs \(plan.model.inputs) and labels below \(plan.model.classes)")
         }
+        // The plan must be the one the ledger holds the digest of (what the requester paid for,
+        // and what the privacy spend was computed from).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard Hash256.of([UInt8](try encoder.encode(plan))).hex == details?["plan"] as? String else {
+            throw WorkerError("the plan served for job \(job) does not match the digest on the ledger")
+        }
         var round = (details?["currentRound"] as? Int) ?? ((details?["roundsRecorded"] as? Int ?? 0) + 1)
+        var trainedRounds = 0
         while true {
-            let step = try await takePart(job: job, plan: plan, round: round)
+            // The privacy guarantee counts `rounds` rounds of training per device: a device
+            // never trains more, even when rounds start over.
+            guard trainedRounds < plan.rounds else {
+                log(RoundStep(job: job, round: round, outcome: "trained \(plan.rounds) rounds, the most the plan's guarantee covers; stopping"))
+                return
+            }
+            let step = try await takePart(job: job, plan: plan, round: round, trained: &trainedRounds)
             log(RoundStep(job: job, round: round, outcome: step.outcome))
             guard let next = step.next else { return }
             // Sent back to the round it asked for: the server had not opened it yet.
@@ -78,7 +92,7 @@ public final class FederatedWorker: Sendable {
     }
 
     /// One round: join, train, send; returns what happened and the round to join next (nil: the job is over).
-    func takePart(job: UInt64, plan: FederatedPlan, round: Int) async throws -> (outcome: String, next: Int?) {
+    func takePart(job: UInt64, plan: FederatedPlan, round: Int, trained trainedRounds: inout Int) async throws -> (outcome: String, next: Int?) {
         var generator = SystemRandomNumberGenerator()
         var secure: SecAggDevice?
         var join: [String: Any] = ["round": round, "phase": "join"]
@@ -99,6 +113,7 @@ public final class FederatedWorker: Sendable {
             if Double.random(in: 0..<1) < configuration.dropoutRate { return ("dropped out after sharing (experiment)", round + 1) }
             guard let delivery = reply.delivery else { throw WorkerError("round \(round) came without the share delivery") }
             let trained = DeviceRound.train(global: global, data: data, plan: plan, using: &generator)
+            trainedRounds += 1
             let contribution = DeviceRound.contribution(parameters: trained.parameters, global: global.parameters,
                                                         examples: data.count, plan: plan, using: &generator)
             let words = try SecureEncoding(plan: plan).encode(vector: contribution.vector, weight: contribution.weight)
@@ -110,6 +125,7 @@ public final class FederatedWorker: Sendable {
         } else {
             if Double.random(in: 0..<1) < configuration.dropoutRate { return ("dropped out (experiment)", round + 1) }
             let trained = DeviceRound.train(global: global, data: data, plan: plan, using: &generator)
+            trainedRounds += 1
             var raw = Data(capacity: trained.parameters.count * 4)
             for value in trained.parameters { withUnsafeBytes(of: value.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
             reply = try await step(job, ["round": round, "phase": "update", "parameters": raw.base64EncodedString(),
@@ -132,9 +148,18 @@ public final class FederatedWorker: Sendable {
     func step(_ job: UInt64, _ body: [String: Any]) async throws -> Reply {
         var body = body
         body["waitSeconds"] = configuration.waitSeconds
+        var unavailable = 0
         while true {
-            let data = try await client.send("POST", "/v1/federated/\(job)/exchange", body: body,
+            let data: Data
+            do {
+                data = try await client.send("POST", "/v1/federated/\(job)/exchange", body: body,
                                              timeout: .seconds(Int64(configuration.waitSeconds) + 30))
+            } catch let failure as DeviceClient.Failure where failure.status == 503 && unavailable < 30 {
+                // Another process is taking over coordination (or draining): ask again shortly.
+                unavailable += 1
+                try await Task.sleep(for: .seconds(1))
+                continue
+            }
             let reply = try JSONDecoder().decode(Reply.self, from: data)
             if reply.status != "wait" { return reply }
             // The payload was taken; a join keeps its advertisement (it may be early for its round).

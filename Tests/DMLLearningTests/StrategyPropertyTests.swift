@@ -74,10 +74,17 @@ private func strategyRandomUpdates(count: Int, length: Int, using generator: ino
         let vectors = (0..<5).map { _ in strategyRandomVector(count: length, in: -3...3, using: &generator) }
         let counts = (0..<5).map { _ in Int.random(in: 1...100, using: &generator) }
         let weights = FedAvg.normalizedWeights(exampleCounts: counts)
-        // The reference: x₀ + Σ wᵢ·(xᵢ − x₀), one coordinate at a time, in contributor order.
+        // The reference: x₀ + Σ wᵢ·(xᵢ − x₀), one coordinate at a time, in contributor order,
+        // eight updates per step as a fixed tree (a short last group adds zeros).
         var reference = vectors[0]
-        for index in 1..<vectors.count {
-            for offset in reference.indices { reference[offset] += weights[index] * (vectors[index][offset] - vectors[0][offset]) }
+        for start in stride(from: 1, to: vectors.count, by: 8) {
+            for offset in reference.indices {
+                let r = vectors[0][offset]
+                func term(_ index: Int) -> Float { index < vectors.count ? weights[index] * (vectors[index][offset] - r) : 0 }
+                let low = (term(start) + term(start + 1)) + (term(start + 2) + term(start + 3))
+                let high = (term(start + 4) + term(start + 5)) + (term(start + 6) + term(start + 7))
+                reference[offset] += low + high
+            }
         }
         for chunkLength in [FedAvg.chunkLength, 1_000, 7, length] {
             let result = FedAvg.weightedAverage(vectors, normalizedWeights: weights, chunkLength: chunkLength)

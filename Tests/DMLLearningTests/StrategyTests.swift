@@ -17,12 +17,13 @@ private func strategyUpdate(_ contributor: String, _ parameters: [Float], exampl
     }
 
     @Test func weightsThatFloatCannotHoldExactlyRoundAsNumPyComputesThem() throws {
-        // NumPy float32: w = float32(count / 6); out = x0; out += w[i]·(x[i] − x0) for i = 1, 2.
+        // NumPy float32: w = float32(count / 6); d[i] = w[i]·(x[i] − x0);
+        // out = x0 + ((d1 + d2) + (0 + 0)) + ((0 + 0) + (0 + 0)) — FedAvg's eight-wide tree.
         // The exact average is [0.65, 0.2083333…, 1.1666666…].
         let updates = [strategyUpdate("a", [0.1, -2.5, 3.0], examples: 1), strategyUpdate("b", [0.4, 1.5, -1.0], examples: 2),
                        strategyUpdate("c", [1.0, 0.25, 2.0], examples: 3)]
         let result = try FedAvg().aggregate(updates, current: [0, 0, 0])
-        #expect(result == [0.65, 0.20833337, 1.1666666])
+        #expect(result == [0.65000004, 0.20833349, 1.1666666])
         for (value, exact) in zip(result, [0.65, 0.625 / 3, 3.5 / 3]) {
             #expect(abs(Double(value) - exact) < 1e-6)
         }

@@ -24,8 +24,8 @@ public enum Partition {
 
     /// Non-IID by label (Hsu, Qi and Brown 2019): each class's examples are divided among the
     /// devices in proportions drawn from a symmetric Dirichlet(α); small α gives each device a
-    /// few dominant classes. Every device gets at least `minimumPerDevice` examples (redrawn
-    /// otherwise, as is customary, so no device is empty).
+    /// few dominant classes. Draws are repeated until every device gets at least
+    /// `minimumPerDevice` examples, as is customary (up to 1 000 draws; the last is kept).
     public static func dirichlet(_ data: Dataset, devices: Int, alpha: Double, classes: Int,
                                  seed: UInt64, minimumPerDevice: Int = 10) -> [Dataset] {
         precondition(devices > 0 && alpha > 0 && minimumPerDevice * devices <= data.count)

@@ -44,6 +44,9 @@ public struct FederatedPlan: Codable, Sendable, Equatable {
         }
         if !(1...devicesPerRound).contains(minimumDevices) { return "minimumDevices must be in 1...devicesPerRound" }
         if let problem = strategy.problem { return "strategy: \(problem)" }
+        if case .fedProx(let mu) = strategy, training.proximalMu != mu {
+            return "FedProx's μ acts on the devices: set training.proximalMu to the strategy's mu (\(mu))"
+        }
         if minimumDevices < strategy.updatesMin {
             return "strategy \(strategy.name) needs at least \(strategy.updatesMin) updates a round; raise minimumDevices"
         }

@@ -1,6 +1,6 @@
 /// Federated training of many devices in one process, through exactly the code the devices
 /// and the server run (`DeviceRound`, `ServerRound`, secure aggregation): for the accuracy
-/// experiments, the test suite and `dml fl simulate`. Deterministic for a given seed.
+/// experiments, the test suite and `dml fl experiments`. Deterministic for a given seed.
 public struct FederatedSimulation: Sendable {
     public var plan: FederatedPlan
     /// One local dataset per device.

@@ -27,7 +27,9 @@ public struct ModelSpec: Codable, Sendable, Equatable, Hashable {
     public static let inputsMax = 1 << 16
     public static let classesMax = 1 << 12
     public static let hiddenWidthMax = 1 << 12
-    public static let parameterCountMax = 1 << 26
+    /// 4 Mi parameters (16 MiB of weights): far above what devices train here, low enough that
+    /// a job specification cannot make the coordinator allocate gigabytes.
+    public static let parameterCountMax = 1 << 22
 
     public init(kind: Kind, inputs: Int, classes: Int, hidden: [Int] = []) {
         self.kind = kind

@@ -62,32 +62,59 @@ public struct FedAvg: AggregationStrategy {
         precondition(!vectors.isEmpty && weights.count == vectors.count)
         let count = vectors[0].count
         precondition(vectors.allSatisfy { $0.count == count })
-        return Chunked.floats(count: count, chunkLength: chunkLength) { range, out in
-            accumulate(vectors, weights: weights, range: range, into: out)
-            for offset in out.indices where !out[offset].isFinite {
-                out[offset] = wideAverage(vectors, weights: weights, at: range.lowerBound + offset)
-            }
-        }
-    }
-
-    /// One chunk of the sum, vector by vector: the inner loop is a plain multiply-add over
-    /// contiguous floats, which the compiler vectorises.
-    static func accumulate(_ vectors: [[Float]], weights: [Float], range: Range<Int>,
-                           into out: UnsafeMutableBufferPointer<Float>) {
-        vectors[0].withUnsafeBufferPointer { first in
-            let reference = UnsafeBufferPointer(rebasing: first[range])
-            for offset in out.indices { out[offset] = reference[offset] }
-            for index in 1..<vectors.count {
-                let weight = weights[index]
-                vectors[index].withUnsafeBufferPointer { all in
-                    let values = UnsafeBufferPointer(rebasing: all[range])
-                    for offset in out.indices { out[offset] += weight * (values[offset] - reference[offset]) }
+        return withBaseAddresses(vectors[...]) { pointers in
+            let shared = Pointers(values: pointers)
+            return Chunked.floats(count: count, chunkLength: chunkLength) { range, out in
+                accumulate(shared.values, weights: weights, range: range, into: out)
+                for offset in out.indices where !out[offset].isFinite {
+                    out[offset] = wideAverage(vectors, weights: weights, at: range.lowerBound + offset)
                 }
             }
         }
     }
 
-    /// Σᵢ wᵢ·xᵢ at one coordinate in Double, clamped to the Float range; NaN if an input is not finite.
+    /// Every vector's first element, valid for the duration of `body` (the arrays are not
+    /// mutated meanwhile), so the hot loop indexes plain pointers.
+    static func withBaseAddresses<R>(_ vectors: ArraySlice<[Float]>, _ collected: [UnsafePointer<Float>] = [],
+                                     _ body: ([UnsafePointer<Float>]) -> R) -> R {
+        guard let first = vectors.first else { return body(collected) }
+        return first.withUnsafeBufferPointer { buffer in
+            withBaseAddresses(vectors.dropFirst(), collected + [buffer.baseAddress!], body)
+        }
+    }
+
+    /// Read-only pointers shared by the chunk workers (each reads, none writes).
+    struct Pointers: @unchecked Sendable {
+        let values: [UnsafePointer<Float>]
+    }
+
+    /// out = x₀ + Σᵢ wᵢ·(xᵢ − x₀) over one chunk, eight updates per pass: each pass reads and
+    /// writes the chunk's accumulator once for eight updates instead of once per update, which
+    /// keeps the loop bound by memory rather than by cache traffic. Groups are (1–8), (9–16), …
+    /// in contributor order, each summed as a fixed tree — so the bits never depend on chunking
+    /// or threads. A short last group is padded with x₀ at weight 0, which adds exactly 0.
+    static func accumulate(_ vectors: [UnsafePointer<Float>], weights: [Float], range: Range<Int>,
+                           into out: UnsafeMutableBufferPointer<Float>) {
+        let start = range.lowerBound
+        let r = vectors[0] + start
+        for offset in out.indices { out[offset] = r[offset] }
+        var index = 1
+        while index < vectors.count {
+            func member(_ k: Int) -> (UnsafePointer<Float>, Float) {
+                index + k < vectors.count ? (vectors[index + k] + start, weights[index + k]) : (r, 0)
+            }
+            let (a, wa) = member(0), (b, wb) = member(1), (c, wc) = member(2), (d, wd) = member(3)
+            let (e, we) = member(4), (f, wf) = member(5), (g, wg) = member(6), (h, wh) = member(7)
+            for offset in out.indices {
+                let x = r[offset]
+                let low = (wa * (a[offset] - x) + wb * (b[offset] - x)) + (wc * (c[offset] - x) + wd * (d[offset] - x))
+                let high = (we * (e[offset] - x) + wf * (f[offset] - x)) + (wg * (g[offset] - x) + wh * (h[offset] - x))
+                out[offset] += low + high
+            }
+            index += 8
+        }
+    }
+
     static func wideAverage(_ vectors: [[Float]], weights: [Float], at index: Int) -> Float {
         var sum = 0.0
         for (vector, weight) in zip(vectors, weights) {

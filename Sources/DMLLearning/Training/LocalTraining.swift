@@ -2,7 +2,7 @@
 public struct LocalTraining: Codable, Sendable, Equatable {
     /// SGD step size.
     public var learningRate: Float
-    /// Examples per mini-batch (with DP-SGD: the expected batch of Poisson sampling).
+    /// Examples per mini-batch (unused under DP-SGD, whose batches are Poisson samples at `samplingRate`).
     public var batchSize: Int
     /// Passes over the local data per round.
     public var epochs: Int

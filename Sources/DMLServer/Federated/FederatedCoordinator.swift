@@ -83,24 +83,32 @@ actor FederatedCoordinator {
             return ExchangeReply(status: .rejoin, round: state.round, phase: state.phase.rawValue,
                                  message: "round \(state.round) is the current round")
         }
+        // The device's message: a refusal is about the device (it rejoins, or its message is wrong).
         do throws(RoundRefusal) {
             try apply(body, from: name, to: &state)
-            try state.advance(now: now, joinMilliseconds: settings.joinMilliseconds, phaseMilliseconds: settings.phaseMilliseconds)
         } catch {
             switch error {
             case .notInRound(let message):
-                return ExchangeReply(status: .rejoin, round: state.round + (state.phase == .joining ? 0 : 1),
+                return ExchangeReply(status: .rejoin, round: state.phase == .joining ? state.round : state.round + 1,
                                      phase: state.phase.rawValue, message: message)
-            case .tooFew(let message):
-                logger.warning("federated job \(id.rawValue): \(message); the round starts over")
-                run.state = try restart(run, round: state.round, global: state.global, now: now)
-                runs[id.rawValue] = run
-                return ExchangeReply(status: .rejoin, round: state.round, phase: "joining", message: message + "; the round starts over")
-            case .invalid(let message):
+            case .invalid(let message), .tooFew(let message):
                 throw APIError(.unprocessableContent, "federated.invalid_message", message)
             case .secure(let error):
                 throw APIError(.unprocessableContent, "federated.secure_aggregation", "\(error)")
             }
+        }
+        // The clock: a failure here is the round's (too few devices in time), so it starts over.
+        do throws(RoundRefusal) {
+            try state.advance(now: now, joinMilliseconds: settings.joinMilliseconds, phaseMilliseconds: settings.phaseMilliseconds)
+        } catch {
+            let reason: String = switch error {
+            case .notInRound(let message), .invalid(let message), .tooFew(let message): message
+            case .secure(let secure): "\(secure)"
+            }
+            logger.warning("federated job \(id.rawValue) round \(state.round): \(reason); the round starts over")
+            run.state = try restart(run, round: state.round, global: state.global, now: now)
+            runs[id.rawValue] = run
+            return ExchangeReply(status: .rejoin, round: state.round, phase: "joining", message: reason + "; the round starts over")
         }
         run.state = state
         runs[id.rawValue] = run
@@ -149,7 +157,11 @@ actor FederatedCoordinator {
         guard let state = run.state else { preconditionFailure("an unfinished run has a round") }
         let wait = ExchangeReply(status: .wait, round: state.round, phase: state.phase.rawValue)
         guard state.contains(device) else {
-            return ExchangeReply(status: .rejoin, round: state.round + 1, phase: state.phase.rawValue, message: "round \(state.round) is under way")
+            // Not (or no longer: the round started over) in this round: join it while it is
+            // still open, else the next one.
+            return state.phase == .joining
+                ? ExchangeReply(status: .rejoin, round: state.round, phase: state.phase.rawValue, message: "join round \(state.round)")
+                : ExchangeReply(status: .rejoin, round: state.round + 1, phase: state.phase.rawValue, message: "round \(state.round) is under way")
         }
         switch (body.phase, state.phase) {
         case (.join, .joining), (.shares, .sharing), (.update, .updating), (.update, .closing), (.unmask, _):
@@ -216,9 +228,14 @@ actor FederatedCoordinator {
             logger.warning("federated job \(id.rawValue) round \(state.round) was already recorded: \(error)")
             runs.removeValue(forKey: id.rawValue)
             return
-        } catch {
-            logger.error("federated job \(id.rawValue) round \(state.round) was not recorded: \(error)")
+        } catch let error where error.code == "federated.job_not_open" || error.code == "federated.unknown_job" {
+            logger.warning("federated job \(id.rawValue) ended before round \(state.round) was recorded: \(error)")
             runs[id.rawValue]?.finished = true
+            return
+        } catch {
+            // The ledger is busy or changing hands: the round is done again rather than lost.
+            logger.error("federated job \(id.rawValue) round \(state.round) was not recorded (\(error)); it starts over")
+            runs[id.rawValue]?.state = try restart(run, round: state.round, global: state.global, now: now)
             return
         }
         let record = RoundRecord(round: state.round, devices: outcome.devices.count, dropouts: outcome.dropouts,

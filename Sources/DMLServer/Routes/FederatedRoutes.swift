@@ -69,6 +69,11 @@ struct FederatedRoutes: Sendable {
         do { guarantee = try body.plan.privacyGuarantee(delta: delta) } catch {
             throw APIError.invalid("plan", "its privacy guarantee cannot be computed: \(error)")
         }
+        // No budget holds more than ε = 10⁶ (PrivacyV1.epsilonMicrosMax): a plan that states more
+        // promises nothing and would not fit the ledger's integer.
+        if let guarantee, guarantee.epsilon > 1e6 {
+            throw APIError.invalid("plan", String(format: "its guarantee is ε = %.3g, more than any budget holds (10⁶); add noise", guarantee.epsilon))
+        }
         var dataset: DatasetName?
         if let name = body.dataset {
             guard let parsed = DatasetName(name) else { throw APIError.invalid("dataset", DatasetName.problem(name) ?? "not a dataset name") }
@@ -186,13 +191,16 @@ struct FederatedRoutes: Sendable {
 
     /// `GET /v1/federated/{id}/report?format=html|csv|json`.
     func report(_ request: Request, _ context: APIContext) async throws -> Response {
-        _ = try context.requireUser()
+        let user = try context.requireUser()
         let id = try Self.id(context)
         let format = request.uri.queryParameters["format"].map(String.init) ?? "html"
         guard ["html", "csv", "json"].contains(format) else {
             throw APIError.badRequest("request.bad_query", "format must be html, csv or json", field: "format")
         }
         let job = try await existing(id)
+        if job.requester != user.account {
+            try await server.require(.moderator, user, to: "read the report of another requester's federated job")
+        }
         guard let stored = try await server.federatedStore.job(id.rawValue),
               let plan = try? JSONDecoder().decode(FederatedPlan.self, from: Data(stored.plan.utf8)) else {
             throw APIError.notFound("the plan of federated job \(id.rawValue) on this server")

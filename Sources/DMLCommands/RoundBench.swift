@@ -1,0 +1,103 @@
+import ArgumentParser
+import DMLCore
+import DMLLearning
+import DMLLedger
+import DMLNode
+import DMLWorker
+import Foundation
+
+/// `dml fl round-bench`: wall time per federated round with many `dml fl worker` processes on
+/// loopback against one `dml serve` — the digits model with secure aggregation, every device a
+/// separate process with its own share of the data.
+struct RoundBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "round-bench",
+        abstract: "Wall time per federated round with N worker processes on loopback (build with -c release).")
+
+    @Option(help: "Worker processes (devices per round).") var workers = 50
+    @Option(help: "Rounds.") var rounds = 4
+    @Flag(help: "Send plain updates instead of secure aggregation.") var plain = false
+    @Option(help: "The digits CSV (gzip allowed), last column the label.")
+    var data = "examples/algorithms/digits/data/digits.csv.gz"
+
+    func run() async throws {
+        print("# dml fl round-bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(AlgoBench.cpuModel())")
+        let folder = NSTemporaryDirectory() + "dml-fl-bench-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let owner = AccountKey.insecureDerived(from: "fl-bench-owner")
+        let spec = ChainSpec(name: "dml-fl-bench", isDevelopment: true, genesisTimestampMilliseconds: LedgerService.wallClockMilliseconds(),
+                             allocations: [.init(owner.account, .tokens(1_000_000)!)], superAdmins: [owner.account])
+        let chain = try await LocalChain.open(.sqlite(path: folder + "/ledger.sqlite"), spec: spec, logger: quietLogger())
+        await chain.close(snapshot: true)
+
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "DATABASE_URL")
+        environment["DML_LOG_LEVEL"] = "warning"
+        let executable = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath().path
+        let server = try ServeProcess(executable: executable, data: folder,
+                                      arguments: ["--rate-limit", "0", "--bcrypt-cost", "4", "--federated-join-seconds", "120",
+                                                  "--federated-phase-seconds", "60"], environment: environment)
+        defer { server.stop() }
+        let base = URL(string: "http://127.0.0.1:\(server.port)")!
+
+        // A requester with funds, and the job.
+        let requester = DeviceClient(server: base, key: AccountKey())
+        let signUp = try JSONSerialization.jsonObject(with: try await requester.send(
+            "POST", "/v1/users", body: ["email": "requester@example.org", "password": "correct horse battery"], signedIn: false)) as? [String: Any]
+        guard let confirmation = signUp?["confirmationToken"] as? String,
+              let account = (signUp?["user"] as? [String: Any])?["account"] as? String else { throw CommandFailure("sign-up failed") }
+        _ = try await requester.send("POST", "/v1/users/confirm", body: ["token": confirmation], signedIn: false)
+        let session = try JSONSerialization.jsonObject(with: try await requester.send(
+            "POST", "/v1/users/login", body: ["email": "requester@example.org", "password": "correct horse battery"], signedIn: false)) as? [String: Any]
+        guard let token = session?["accessToken"] as? String else { throw CommandFailure("sign-in failed") }
+        requester.useToken(token)
+        let funding = SignedTransaction(chain: spec.id, key: owner, nonce: 0,
+                                        call: BalancesCall.transfer(to: try AccountID(address: account), amount: .tokens(10_000)!).call)
+        _ = try await requester.send("POST", "/v1/ledger/transactions", body: ["transaction": Hex.encode(funding.canonicalBytes)])
+
+        var experiments = DigitsExperiments(all: try Dataset.csvFile(data, scale: 1.0 / 16))
+        experiments.devices = workers
+        experiments.rounds = rounds
+        var plan = experiments.plan(secure: !plain)
+        plan.training.epochs = 1
+        plan.minimumDevices = max(2, workers * 8 / 10)
+        let created = try JSONSerialization.jsonObject(with: try await requester.send("POST", "/v1/federated", body: [
+            "plan": try JSONSerialization.jsonObject(with: JSONEncoder().encode(plan)), "rewardPerDevicePerRound": "1000000",
+            "deadlineMilliseconds": LedgerService.wallClockMilliseconds() + 3_600_000,
+            "evaluationCSV": experiments.test.csvText(),
+        ])) as? [String: Any]
+        guard let job = created?["id"] as? Int else { throw CommandFailure("the job was not created: \(String(describing: created))") }
+        print("job \(job): \(workers) worker processes, \(rounds) rounds, secure aggregation \(plain ? "off" : "on"), softmax regression on digits")
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        var processes: [Process] = []
+        for (index, part) in experiments.partition(nonIID: false).enumerated() {
+            let input = "\(folder)/device-\(index).csv"
+            try part.csvText().write(toFile: input, atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["fl", "worker", "--server", base.absoluteString, "--data", "\(folder)/device-\(index)", "--input", input,
+                                 "--job", "\(job)", "--wait", "10"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            processes.append(process)
+        }
+        for process in processes { process.waitUntilExit() }
+        let total = (clock.now - start) / .seconds(1)
+        guard processes.allSatisfy({ $0.terminationStatus == 0 }) else { throw CommandFailure("a worker failed") }
+        let report = try JSONSerialization.jsonObject(with: try await requester.send("GET", "/v1/federated/\(job)/report?format=json")) as? [String: Any]
+        let records = report?["rounds"] as? [[String: Any]] ?? []
+        print("round | devices | wall seconds | accuracy")
+        print("---|---|---|---")
+        for record in records {
+            print(String(format: "%d | %d | %.2f | %.4f", record["round"] as? Int ?? 0, record["devices"] as? Int ?? 0,
+                         record["seconds"] as? Double ?? 0, record["accuracy"] as? Double ?? 0))
+        }
+        let later = records.dropFirst().compactMap { $0["seconds"] as? Double }
+        print(String(format: "total %.1f s for %d rounds (round 1 includes starting %d processes); rounds 2…: mean %.2f s", total, records.count,
+                     workers, later.reduce(0, +) / Double(max(later.count, 1))))
+    }
+}
