@@ -6,6 +6,12 @@ import Testing
 @Suite struct FederatedDigitsTests {
     static let experiments = DigitsExperiments(all: Digits.all)
 
+    @Test func everyExperimentsPlanIsValid() throws {
+        for scenario in try Self.experiments.scenarios() {
+            #expect(scenario.plan.problem == nil, "\(scenario.name): \(scenario.plan.problem ?? "")")
+        }
+    }
+
     @Test func fedAvgOnNonIIDDevicesReaches94PercentWithin30Rounds() throws {
         let result = try Self.experiments.run(Self.experiments.plan())
         #expect(result.rounds.count == 30)

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """FedAvg in NumPy, for `dml fl bench`: the weighted average of UPDATES vectors of PARAMETERS
-float32 values, timed two ways — np.average (what most code writes) and a float32
-matrix-vector product (BLAS sgemv, NumPy's fastest route). Prints one JSON line.
+float32 values, timed three ways — as Flower's server aggregates (one array per device, each
+multiplied by its example count, summed with functools.reduce(np.add), divided by the total),
+np.average over the updates already stacked in one matrix, and a float32 matrix-vector product
+on that matrix (BLAS sgemv, NumPy's fastest route). Prints one JSON line.
 
     python3 scripts/bench/fedavg_numpy.py UPDATES PARAMETERS REPEATS
 """
+import functools
 import json
 import sys
 import time
@@ -27,10 +30,19 @@ def main():
     stack = rng.standard_normal((updates, parameters), dtype=np.float32)
     counts = rng.integers(50, 200, size=updates).astype(np.float32)
     weights = counts / counts.sum()
+    separate = [stack[i].copy() for i in range(updates)]
+
+    def flower():
+        # flwr.server.strategy.aggregate.aggregate, for one layer.
+        weighted = [array * count for array, count in zip(separate, counts)]
+        return functools.reduce(np.add, weighted) / counts.sum()
+
+    flower_seconds = best_of(repeats, flower)
     average = best_of(repeats, lambda: np.average(stack, axis=0, weights=counts))
     gemv = best_of(repeats, lambda: weights @ stack)
     print(json.dumps({
         "numpy": np.__version__,
+        "flower_seconds": flower_seconds,
         "average_seconds": average,
         "matvec_seconds": gemv,
     }))

@@ -27,7 +27,7 @@ public struct DigitsExperiments: Sendable {
     public func plan(strategy: StrategySpec = .fedAvg, secure: Bool = false,
                      training: LocalTraining = DigitsExperiments.training) -> FederatedPlan {
         FederatedPlan(model: Self.model, strategy: strategy, training: training, rounds: rounds, devicesPerRound: devices,
-                      minimumDevices: max(2, devices * 6 / 10),
+                      minimumDevices: min(devices, max(2, devices * 6 / 10, strategy.updatesMin)),
                       secureAggregation: secure ? SecureAggregationSettings(clip: 256) : nil)
     }
 

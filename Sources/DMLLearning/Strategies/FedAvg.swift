@@ -28,8 +28,8 @@ public struct FedAvg: AggregationStrategy {
     public func aggregate(_ updates: [ClientUpdate], current: [Float]) throws(AggregationError) -> [Float] {
         let ordered = try Self.validatedShape(updates, current: current)
         let weights = Self.normalizedWeights(exampleCounts: ordered.map(\.exampleCount))
-        let average = Self.weightedAverage(ordered.map(\.parameters), normalizedWeights: weights)
-        guard average.allSatisfy(\.isFinite) else {
+        let (average, finite) = Self.checkedAverage(ordered.map(\.parameters), normalizedWeights: weights, chunkLength: Self.chunkLength)
+        guard finite else {
             guard let bad = ordered.first(where: { !$0.parameters.allSatisfy(\.isFinite) }) else {
                 preconditionFailure("finite updates gave a non-finite average")
             }
@@ -59,18 +59,32 @@ public struct FedAvg: AggregationStrategy {
     }
 
     static func weightedAverage(_ vectors: [[Float]], normalizedWeights weights: [Float], chunkLength: Int) -> [Float] {
+        checkedAverage(vectors, normalizedWeights: weights, chunkLength: chunkLength).average
+    }
+
+    /// The average, and whether every coordinate of it is finite (found in the same pass, while
+    /// each chunk is still in cache, rather than by reading the result again).
+    static func checkedAverage(_ vectors: [[Float]], normalizedWeights weights: [Float],
+                               chunkLength: Int) -> (average: [Float], finite: Bool) {
         precondition(!vectors.isEmpty && weights.count == vectors.count)
         let count = vectors[0].count
         precondition(vectors.allSatisfy { $0.count == count })
-        return withBaseAddresses(vectors[...]) { pointers in
-            let shared = Pointers(values: pointers)
-            return Chunked.floats(count: count, chunkLength: chunkLength) { range, out in
-                accumulate(shared.values, weights: weights, range: range, into: out)
-                for offset in out.indices where !out[offset].isFinite {
-                    out[offset] = wideAverage(vectors, weights: weights, at: range.lowerBound + offset)
+        let chunks = (count + chunkLength - 1) / chunkLength
+        var finiteChunks = [Bool](repeating: true, count: max(chunks, 1))
+        let average = finiteChunks.withUnsafeMutableBufferPointer { flags in
+            let shared = Chunked.SharedBuffer(buffer: flags)
+            return withBaseAddresses(vectors[...]) { pointers in
+                let addresses = Pointers(values: pointers)
+                return Chunked.floats(count: count, chunkLength: chunkLength) { range, out in
+                    accumulate(addresses.values, weights: weights, range: range, into: out)
+                    for offset in out.indices where !out[offset].isFinite {
+                        out[offset] = wideAverage(vectors, weights: weights, at: range.lowerBound + offset)
+                        if !out[offset].isFinite { shared.buffer[range.lowerBound / chunkLength] = false }
+                    }
                 }
             }
         }
+        return (average, !finiteChunks.contains(false))
     }
 
     /// Every vector's first element, valid for the duration of `body` (the arrays are not
@@ -97,7 +111,10 @@ public struct FedAvg: AggregationStrategy {
                            into out: UnsafeMutableBufferPointer<Float>) {
         let start = range.lowerBound
         let r = vectors[0] + start
-        for offset in out.indices { out[offset] = r[offset] }
+        guard vectors.count > 1 else {
+            for offset in out.indices { out[offset] = r[offset] }
+            return
+        }
         var index = 1
         while index < vectors.count {
             func member(_ k: Int) -> (UnsafePointer<Float>, Float) {
@@ -105,11 +122,17 @@ public struct FedAvg: AggregationStrategy {
             }
             let (a, wa) = member(0), (b, wb) = member(1), (c, wc) = member(2), (d, wd) = member(3)
             let (e, we) = member(4), (f, wf) = member(5), (g, wg) = member(6), (h, wh) = member(7)
-            for offset in out.indices {
+            @inline(__always) func group(_ offset: Int) -> Float {
                 let x = r[offset]
                 let low = (wa * (a[offset] - x) + wb * (b[offset] - x)) + (wc * (c[offset] - x) + wd * (d[offset] - x))
                 let high = (we * (e[offset] - x) + wf * (f[offset] - x)) + (wg * (g[offset] - x) + wh * (h[offset] - x))
-                out[offset] += low + high
+                return low + high
+            }
+            // The first group starts from x₀ itself (the same bits as copying x₀, then adding).
+            if index == 1 {
+                for offset in out.indices { out[offset] = r[offset] + group(offset) }
+            } else {
+                for offset in out.indices { out[offset] += group(offset) }
             }
             index += 8
         }
