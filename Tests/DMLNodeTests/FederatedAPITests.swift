@@ -9,10 +9,14 @@ import Testing
 
 /// Shared pieces of the federated-job tests.
 enum FederatedFixtures {
-    static let experiments: DigitsExperiments = {
+    /// The digits experiments' split. Read through `runProcessAsync` (gzip off the cooperative
+    /// pool): a blocking child-process wait inside a lazy static initializer, on a cooperative
+    /// thread, stalled every concurrently running suite.
+    static func experiments() async throws -> DigitsExperiments {
         let path = Fixtures.packageRoot + "/examples/algorithms/digits/data/digits.csv.gz"
-        do { return DigitsExperiments(all: try Dataset.csvFile(path, scale: 1.0 / 16)) } catch { fatalError("digits: \(error)") }
-    }()
+        let text = try await runProcessAsync("/bin/sh", ["-c", "gzip -dc '\(path)'"]).output
+        return DigitsExperiments(all: try Dataset.csv(text, scale: 1.0 / 16))
+    }
 
     static func json(_ value: some Encodable) throws -> Any {
         try JSONSerialization.jsonObject(with: JSONEncoder().encode(value))
@@ -63,7 +67,7 @@ struct FederatedAPITests {
                 #expect(try await FederatedFixtures.create(api, token: requester.token, plan: krumSecure).status == .unprocessableContent)
 
                 // Differential privacy spends a dataset's budget, which its owner sets first.
-                var experiments = FederatedFixtures.experiments
+                var experiments = try await FederatedFixtures.experiments()
                 experiments.rounds = 3
                 let privatePlan = try experiments.privatePlan()
                 let noDataset = try await FederatedFixtures.create(api, token: requester.token, plan: privatePlan)

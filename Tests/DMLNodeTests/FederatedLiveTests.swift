@@ -46,7 +46,7 @@ struct FederatedLiveTests {
 
     @Test("ten worker processes train the digits model with secure aggregation, record-level DP and 20% dropping out every round; survivors are paid each round, the report shows the curve")
     func tenWorkersSecureAggregation() async throws {
-        var experiments = FederatedFixtures.experiments
+        var experiments = try await FederatedFixtures.experiments()
         experiments.rounds = 8
         var privatePlan = try experiments.privatePlan()
         privatePlan.secureAggregation = SecureAggregationSettings(clip: 256)
@@ -107,6 +107,13 @@ struct FederatedLiveTests {
                 let model = try await client.send("GET", "/v1/federated/\(job)/model")
                 #expect(try ModelWeights.decode([UInt8](model)).spec == DigitsExperiments.model)
                 #expect(workers[5].output.contains("aggregated") && workers[0].output.contains("dropped out"))
+                // The requester lists the final model in the marketplace.
+                let listing = try JSONSerialization.jsonObject(with: try await client.send(
+                    "POST", "/v1/federated/\(job)/publish",
+                    body: ["title": "Digits classifier", "description": "Trained by ten devices", "price": "5000000000", "tags": ["digits"]])) as? [String: Any]
+                let algorithm = try #require(listing?["id"] as? Int)
+                let listed = try JSONSerialization.jsonObject(with: try await client.send("GET", "/v1/algorithms/\(algorithm)")) as? [String: Any]
+                #expect(listed?["title"] as? String == "Digits classifier")
             }
         } catch {
             await world.close()

@@ -10,6 +10,9 @@ struct FederatedReport: Encodable, Sendable {
     let status: String
     let plan: FederatedPlan
     let privacy: PrivacyGuarantee?
+    /// ε spent per device after each recorded round (the accountant over the rounds so far);
+    /// nil without differential privacy.
+    let epsilonByRound: [Double]?
     let rounds: [RoundRecord]
     let payouts: [RoundPayout]
     let totalPaid: String
@@ -23,11 +26,11 @@ struct FederatedReport: Encodable, Sendable {
     }
 
     var csv: String {
-        var text = "round,devices,dropouts,accuracy,loss,training_loss,paid,model\n"
-        for record in rounds {
+        var text = "round,devices,dropouts,accuracy,loss,training_loss,epsilon,paid,model\n"
+        for (index, record) in rounds.enumerated() {
             let paid = payouts.first { $0.round == record.round }?.paid ?? "0"
             text += "\(record.round),\(record.devices),\(record.dropouts),\(record.accuracy.map { String($0) } ?? ""),"
-                + "\(record.loss.map { String($0) } ?? ""),\(record.trainingLoss),\(paid),\(record.model)\n"
+                + "\(record.loss.map { String($0) } ?? ""),\(record.trainingLoss),\(epsilon(at: index).map { String($0) } ?? ""),\(paid),\(record.model)\n"
         }
         return text
     }
@@ -67,16 +70,32 @@ struct FederatedReport: Encodable, Sendable {
         }
         page += Self.lineChart(title: "Devices per round", points: rounds.map { ($0.round, Double($0.devices)) },
                                range: 0...Double(max(plan.devicesPerRound, 1)))
-        page += "<table><caption>Rounds</caption><thead><tr><th scope=\"col\">Round</th><th scope=\"col\">Devices</th><th scope=\"col\">Dropouts</th><th scope=\"col\">Accuracy</th><th scope=\"col\">Loss</th><th scope=\"col\">Training loss</th><th scope=\"col\">Paid</th><th scope=\"col\">Model</th></tr></thead><tbody>\n"
-        for record in rounds {
+        page += "<table><caption>Rounds</caption><thead><tr><th scope=\"col\">Round</th><th scope=\"col\">Devices</th><th scope=\"col\">Dropouts</th><th scope=\"col\">Accuracy</th><th scope=\"col\">Loss</th><th scope=\"col\">Training loss</th><th scope=\"col\">ε spent</th><th scope=\"col\">Paid</th><th scope=\"col\">Model</th></tr></thead><tbody>\n"
+        for (index, record) in rounds.enumerated() {
             let paid = payouts.first { $0.round == record.round }?.paid ?? "0"
-            page += "<tr><td>\(record.round)</td><td>\(record.devices)</td><td>\(record.dropouts)</td><td>\(record.accuracy.map { String(format: "%.4f", $0) } ?? "—")</td><td>\(record.loss.map { String(format: "%.4f", $0) } ?? "—")</td><td>\(String(format: "%.4f", record.trainingLoss))</td><td>\(JobReport.dml(paid))</td><td><code>\(e(record.model))</code></td></tr>\n"
+            page += "<tr><td>\(record.round)</td><td>\(record.devices)</td><td>\(record.dropouts)</td><td>\(record.accuracy.map { String(format: "%.4f", $0) } ?? "—")</td><td>\(record.loss.map { String(format: "%.4f", $0) } ?? "—")</td><td>\(String(format: "%.4f", record.trainingLoss))</td><td>\(epsilon(at: index).map { String(format: "%.3f", $0) } ?? "—")</td><td>\(JobReport.dml(paid))</td><td><code>\(e(record.model))</code></td></tr>\n"
         }
         page += "</tbody></table>\n<h2>Payouts</h2>\n<table><thead><tr><th scope=\"col\">Round</th><th scope=\"col\">Devices paid</th><th scope=\"col\">Paid</th></tr></thead><tbody>\n"
         for payout in payouts {
             page += "<tr><td>\(payout.round)</td><td><code>\(e(payout.devices.joined(separator: " ")))</code></td><td>\(JobReport.dml(payout.paid))</td></tr>\n"
         }
         return page + "</tbody></table>\n</body></html>\n"
+    }
+
+    func epsilon(at index: Int) -> Double? {
+        guard let epsilonByRound, epsilonByRound.indices.contains(index) else { return nil }
+        return epsilonByRound[index]
+    }
+
+    /// ε per device after each of `rounds`: the plan's accountant over the first r rounds.
+    static func epsilonByRound(plan: FederatedPlan, rounds: [RoundRecord], delta: Double) -> [Double]? {
+        guard let whole = try? plan.privacyGuarantee(delta: delta) else { return nil }
+        return rounds.map { record in
+            var partial = plan
+            partial.rounds = min(max(1, record.round), plan.rounds)
+            // The whole run's ε bounds every prefix of it.
+            return (try? partial.privacyGuarantee(delta: delta))?.epsilon ?? whole.epsilon
+        }
     }
 
     var privacyText: String {

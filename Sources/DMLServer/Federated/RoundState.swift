@@ -4,7 +4,7 @@ import DMLLearning
 /// the secure-aggregation server when the plan asks for it. A value with no I/O: the
 /// coordinator feeds it messages and the clock, and carries out what it decides.
 struct RoundState: Sendable {
-    enum Phase: String, Sendable {
+    enum Phase: String, Sendable, Comparable {
         /// Devices join (and advertise their keys) until the round is full or the join window ends.
         case joining
         /// Secure aggregation: devices send their encrypted key shares.
@@ -15,6 +15,25 @@ struct RoundState: Sendable {
         case unmasking
         /// Enough arrived: the coordinator aggregates, records and pays.
         case closing
+
+        private var order: Int {
+            switch self {
+            case .joining: 0
+            case .sharing: 1
+            case .updating: 2
+            case .unmasking: 3
+            case .closing: 4
+            }
+        }
+
+        static func < (lhs: Phase, rhs: Phase) -> Bool { lhs.order < rhs.order }
+    }
+
+    /// Refuses a message meant for `expected`: too late (the round moved on) means the device
+    /// is out of this round; too early is a protocol error.
+    private func requirePhase(_ expected: Phase, _ what: String) throws(RoundRefusal) {
+        if phase > expected { throw .notInRound("round \(round) has moved on to \(phase.rawValue); your \(what) came too late") }
+        if phase < expected { throw .invalid("round \(round) is \(phase.rawValue), not taking \(what) yet") }
     }
 
     /// A plain update and the device's reported training loss.
@@ -73,7 +92,8 @@ struct RoundState: Sendable {
     mutating func receiveShares(_ upload: SecAggShareUpload, from device: String) throws(RoundRefusal) {
         guard contains(device), secure != nil else { throw .notInRound("you are not in round \(round)") }
         guard !sharers.contains(device) else { return }
-        guard phase == .sharing, upload.sender == device else { throw .invalid("round \(round) is \(phase.rawValue), not taking shares from \(upload.sender)") }
+        try requirePhase(.sharing, "shares")
+        guard upload.sender == device else { throw .invalid("the shares are sent by \(upload.sender), not by you") }
         do { try secure!.receiveShares(upload) } catch { throw .secure(error) }
         sharers.insert(device)
     }
@@ -81,7 +101,7 @@ struct RoundState: Sendable {
     mutating func receivePlain(_ parameters: [Float], examples: Int, loss: Double, from device: String) throws(RoundRefusal) {
         guard contains(device), secure == nil else { throw .notInRound("you are not in round \(round)") }
         guard plain[device] == nil else { return }
-        guard phase == .updating else { throw .invalid("round \(round) is \(phase.rawValue), not taking updates") }
+        try requirePhase(.updating, "update")
         guard parameters.count == global.parameters.count else {
             throw .invalid("the update has \(parameters.count) parameters, the model \(global.parameters.count)")
         }
@@ -94,7 +114,8 @@ struct RoundState: Sendable {
     mutating func receiveMasked(_ input: SecAggMaskedInput, loss: Double, from device: String) throws(RoundRefusal) {
         guard contains(device), secure != nil else { throw .notInRound("you are not in round \(round)") }
         guard !maskedSenders.contains(device) else { return }
-        guard phase == .updating, input.deviceID == device else { throw .invalid("round \(round) is \(phase.rawValue), not taking masked input") }
+        try requirePhase(.updating, "masked input")
+        guard input.deviceID == device else { throw .invalid("the masked input is \(input.deviceID)'s, not yours") }
         do { try secure!.receiveMaskedInput(input) } catch { throw .secure(error) }
         maskedSenders.insert(device)
         losses[device] = loss.isFinite ? loss : 0
@@ -103,7 +124,8 @@ struct RoundState: Sendable {
     mutating func receiveUnmasking(_ reply: SecAggUnmaskingReply, from device: String) throws(RoundRefusal) {
         guard contains(device), secure != nil else { throw .notInRound("you are not in round \(round)") }
         guard !repliers.contains(device) else { return }
-        guard phase == .unmasking, reply.deviceID == device else { throw .invalid("round \(round) is \(phase.rawValue), not taking unmasking replies") }
+        try requirePhase(.unmasking, "unmasking reply")
+        guard reply.deviceID == device else { throw .invalid("the unmasking reply is \(reply.deviceID)'s, not yours") }
         do { try secure!.receiveUnmaskingReply(reply) } catch { throw .secure(error) }
         repliers.insert(device)
     }

@@ -27,6 +27,7 @@ struct FederatedRoutes: Sendable {
         group.post("/:id/exchange") { request, context in try await exchange(request, context) }
         group.get("/:id/model") { _, context in try await model(context) }
         group.get("/:id/report") { request, context in try await report(request, context) }
+        group.post("/:id/publish") { request, context in try await publish(request, context) }
         group.post("/:id/close") { _, context in
             let id = try Self.id(context)
             _ = try await existing(id)
@@ -217,7 +218,9 @@ struct FederatedRoutes: Sendable {
         }
         let total = payouts.compactMap { UInt64($0.paid) }.reduce(0, +)
         let report = FederatedReport(job: id.rawValue, status: "\(job.status)", plan: plan,
-                                     privacy: try? plan.privacyGuarantee(delta: stored.delta), rounds: rounds, payouts: payouts,
+                                     privacy: try? plan.privacyGuarantee(delta: stored.delta),
+                                     epsilonByRound: FederatedReport.epsilonByRound(plan: plan, rounds: rounds, delta: stored.delta),
+                                     rounds: rounds, payouts: payouts,
                                      totalPaid: String(total), rewardsHeld: String(job.rewardsHeld.baseUnits), finalModel: job.finalModel?.hex)
         switch format {
         case "csv":
@@ -227,6 +230,32 @@ struct FederatedRoutes: Sendable {
         default:
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: .init(string: report.html)))
         }
+    }
+
+    /// `POST /v1/federated/{id}/publish` `{title, description, dataRequired?, tags?, price, deviceFee?}`:
+    /// lists a completed job's final model in the marketplace, by its requester (a listing like
+    /// any other: reviewed by a moderator before it can be bought).
+    func publish(_ request: Request, _ context: APIContext) async throws -> Response {
+        let user = try context.requireUser()
+        let id = try Self.id(context)
+        let body = try await request.json(ModelListingBody.self, context: context)
+        let job = try await existing(id)
+        guard job.requester == user.account else {
+            throw APIError(.forbidden, "federated.not_requester", "only the requester of federated job \(id.rawValue) lists its model")
+        }
+        guard job.status == .completed, let final = job.finalModel,
+              let last = try await server.federatedStore.rounds(job: id.rawValue).last,
+              let model = await coordinator.loadModel(cid: last.model), ModelWeights.address(of: model) == final else {
+            throw APIError.conflict("federated.no_final_model", "federated job \(id.rawValue) has no final model on this server yet (it is \(job.status))")
+        }
+        let artifact = try server.knownArtifact(last.model, field: "model")
+        let draft = AlgorithmBody(title: body.title, description: body.description, dataRequired: body.dataRequired, tags: body.tags,
+                                  price: body.price, deviceFee: body.deviceFee, artifact: last.model)
+        let submitted = try await server.submit(MarketplaceCall.publish(try draft.draft(artifact: artifact)).call, for: user)
+        let listed = submitted.inclusion.events.lazy.compactMap { event -> UInt64? in
+            if case .published(let id, _, _) = MarketplaceEvent(event) { id.rawValue } else { nil }
+        }.first
+        return try reply(WriteView(id: listed, transaction: submitted.receipt), status: .created)
     }
 
     /// `POST /v1/privacy/budgets` `{"dataset", "epsilon", "deltaMax"}`: creates (the caller
@@ -258,6 +287,15 @@ struct FederatedRoutes: Sendable {
         return try reply(BudgetView(dataset: name, owner: budget.owner.address, epsilon: Double(budget.epsilonMicros) / 1e6,
                                     spent: Double(budget.spentMicros) / 1e6, deltaMax: Double(budget.deltaPicosMax) / 1e12))
     }
+}
+
+struct ModelListingBody: Decodable, Sendable {
+    let title: String
+    let description: String
+    let dataRequired: String?
+    let tags: [String]?
+    let price: String
+    let deviceFee: String?
 }
 
 struct BudgetBody: Decodable, Sendable {
