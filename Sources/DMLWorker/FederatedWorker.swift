@@ -66,7 +66,8 @@ public final class FederatedWorker: Sendable {
             throw WorkerError("the plan served for job \(job) does not match the digest on the ledger")
         }
         var round = (details?["currentRound"] as? Int) ?? ((details?["roundsRecorded"] as? Int ?? 0) + 1)
-        var trainedRounds = 0
+        // Counted on disk, so that a restarted worker does not train again what it already spent.
+        var trainedRounds = trainedCount(job: job)
         while true {
             // The privacy guarantee counts `rounds` rounds of training per device: a device
             // never trains more, even when rounds start over.
@@ -81,6 +82,19 @@ public final class FederatedWorker: Sendable {
             if next == round { try await Task.sleep(for: .milliseconds(200)) }
             round = next
         }
+    }
+
+    /// The rounds this device trained in `job` (a file in its folder).
+    func trainedCount(job: UInt64) -> Int {
+        let file = configuration.dataDirectory.appendingPathComponent("federated-\(job).trained")
+        return (try? String(contentsOf: file, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+    }
+
+    /// Written before the update is sent: a crash after this point costs a round, never the guarantee.
+    func saveTrainedCount(_ count: Int, job: UInt64) throws {
+        let file = configuration.dataDirectory.appendingPathComponent("federated-\(job).trained")
+        try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+        try Data(String(count).utf8).write(to: file, options: .atomic)
     }
 
     func newestOpenJob() async throws -> UInt64 {
@@ -114,6 +128,7 @@ public final class FederatedWorker: Sendable {
             guard let delivery = reply.delivery else { throw WorkerError("round \(round) came without the share delivery") }
             let trained = DeviceRound.train(global: global, data: data, plan: plan, using: &generator)
             trainedRounds += 1
+            try saveTrainedCount(trainedRounds, job: job)
             let contribution = DeviceRound.contribution(parameters: trained.parameters, global: global.parameters,
                                                         examples: data.count, plan: plan, using: &generator)
             let words = try SecureEncoding(plan: plan).encode(vector: contribution.vector, weight: contribution.weight)
@@ -126,6 +141,7 @@ public final class FederatedWorker: Sendable {
             if Double.random(in: 0..<1) < configuration.dropoutRate { return ("dropped out (experiment)", round + 1) }
             let trained = DeviceRound.train(global: global, data: data, plan: plan, using: &generator)
             trainedRounds += 1
+            try saveTrainedCount(trainedRounds, job: job)
             var raw = Data(capacity: trained.parameters.count * 4)
             for value in trained.parameters { withUnsafeBytes(of: value.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
             reply = try await step(job, ["round": round, "phase": "update", "parameters": raw.base64EncodedString(),

@@ -54,7 +54,7 @@ struct FederatedAPITests {
                 let shown = try await api.get("/v1/federated/\(id)", token: requester.token)
                 #expect(shown.string("rewardsHeld") == "9000000000")
                 #expect(shown.object("planDetails")["rounds"] as? Int == 3)
-                #expect(shown.json["currentRound"] as? Int == 1 && shown.string("phase") == "joining")
+                #expect(shown.json["currentRound"] == nil, "no device has started the job yet")
                 #expect(try await api.get("/v1/federated?status=open", token: requester.token).json["total"] as? Int == 1)
 
                 var broken = FederatedFixtures.plan()
@@ -108,6 +108,9 @@ struct FederatedAPITests {
                 #expect(try await api.post(path, ["round": 1, "phase": "dance"], token: device.token).status == .badRequest)
                 let joined = try await api.post(path, ["round": 1, "phase": "join"], token: device.token)
                 #expect(joined.string("status") == "wait" && joined.json["round"] as? Int == 1)
+                let shown = try await api.get("/v1/federated/\(id)", token: device.token)
+                #expect(shown.json["currentRound"] as? Int == 1 && shown.string("phase") == "joining" && shown.json["joined"] as? Int == 1)
+                #expect(try await api.get("/v1/federated/\(id)/model", token: device.token).status == .forbidden)
                 let early = try await api.post(path, ["round": 1, "phase": "update", "parameters": "AAAAAA==", "examples": 1], token: device.token)
                 #expect(early.code == "federated.invalid_message" && early.string("message")?.contains("joining") == true)
                 #expect(try await api.post(path, ["round": 1, "phase": "join", "waitSeconds": 99], token: device.token).status

@@ -33,6 +33,10 @@ public struct FederatedPlan: Codable, Sendable, Equatable {
 
     public static let roundsMax = 10_000
     public static let devicesPerRoundMax = 1_000
+    /// The most parameters a round's updates may hold together (128 Mi floats, 512 MiB).
+    public static let roundParametersMax = 1 << 27
+    /// The most work a pairwise step may do (Krum's distances, secure aggregation's masks).
+    public static let pairwiseParametersMax = 1 << 31
 
     /// What is wrong with this plan, or nil when it can run.
     public var problem: String? {
@@ -44,6 +48,21 @@ public struct FederatedPlan: Codable, Sendable, Equatable {
         }
         if !(1...devicesPerRound).contains(minimumDevices) { return "minimumDevices must be in 1...devicesPerRound" }
         if let problem = strategy.problem { return "strategy: \(problem)" }
+        // What one round may cost the coordinator: the updates it holds, Krum's pairwise
+        // distances, secure aggregation's mask expansions for dropped devices.
+        let parameters = model.parameterCount
+        if devicesPerRound * parameters > Self.roundParametersMax {
+            return "devicesPerRound × parameters (\(devicesPerRound * parameters)) exceeds \(Self.roundParametersMax)"
+        }
+        if case .krum = strategy, devicesPerRound * devicesPerRound * parameters > Self.pairwiseParametersMax {
+            return "Krum compares every pair of updates: devicesPerRound² × parameters exceeds \(Self.pairwiseParametersMax)"
+        }
+        if case .multiKrum = strategy, devicesPerRound * devicesPerRound * parameters > Self.pairwiseParametersMax {
+            return "Multi-Krum compares every pair of updates: devicesPerRound² × parameters exceeds \(Self.pairwiseParametersMax)"
+        }
+        if secureAggregation != nil, devicesPerRound * devicesPerRound * parameters > Self.pairwiseParametersMax {
+            return "secure aggregation may expand a mask per pair of devices: devicesPerRound² × parameters exceeds \(Self.pairwiseParametersMax)"
+        }
         if case .fedProx(let mu) = strategy, training.proximalMu != mu {
             return "FedProx's μ acts on the devices: set training.proximalMu to the strategy's mu (\(mu))"
         }

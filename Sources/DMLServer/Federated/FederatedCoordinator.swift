@@ -33,7 +33,20 @@ actor FederatedCoordinator {
         var lastClosed: (round: Int, devices: Set<String>)?
         var closing = false
         var finished = false
+        /// A round aggregated and stored but not yet on the ledger (the ledger was busy): it is
+        /// recorded as it is, never aggregated again — a second sum over an overlapping set of
+        /// devices would leak the difference.
+        var pending: PendingRound?
         var roundStartedMilliseconds: UInt64
+    }
+
+    /// A closed round waiting to be recorded on the ledger.
+    struct PendingRound: Sendable {
+        let round: Int
+        let model: Model
+        let cid: String
+        let outcome: RoundState.Outcome
+        let evaluation: Evaluation?
     }
 
     let store: FederatedStore
@@ -56,9 +69,10 @@ actor FederatedCoordinator {
         self.logger = logger
     }
 
-    /// The job's current round and phase (for `GET /v1/federated/{id}`), loading it if needed.
-    func progress(_ id: Identifier<FederatedJob>, now: UInt64) async throws(APIError) -> (round: Int, phase: String, joined: Int)? {
-        guard let run = try await run(id, now: now) else { return nil }
+    /// The job's current round and phase (for `GET /v1/federated/{id}`), when a device has
+    /// started it here (reading does not load a job: only devices' exchanges do).
+    func progress(_ id: Identifier<FederatedJob>) -> (round: Int, phase: String, joined: Int)? {
+        guard let run = runs[id.rawValue] else { return nil }
         if run.finished { return (run.plan.rounds, "finished", 0) }
         return (run.state?.round ?? 0, run.state?.phase.rawValue ?? "joining", run.state?.joined.count ?? 0)
     }
@@ -71,7 +85,7 @@ actor FederatedCoordinator {
         }
         let name = device.address
         if run.finished { return ExchangeReply(status: .finished, round: run.plan.rounds, phase: "finished") }
-        guard var state = run.state else { preconditionFailure("an unfinished run has a round") }
+        guard var state = run.state else { return ExchangeReply(status: .wait, round: body.round, phase: "closing") }
         if let closed = run.lastClosed, closed.round == body.round, state.round != body.round {
             return ExchangeReply(status: closed.devices.contains(name) ? .done : .rejoin, round: state.round, phase: state.phase.rawValue)
         }
@@ -145,7 +159,9 @@ actor FederatedCoordinator {
 
     /// What the device that sent `body` does next, from the round as it now stands.
     private func reply(to body: ExchangeBody, from device: String, job id: Identifier<FederatedJob>) -> ExchangeReply {
-        guard let run = runs[id.rawValue] else { preconditionFailure("a run exists while replying") }
+        // The run may have been dropped meanwhile (another coordinator recorded the round):
+        // the device asks again and the job is reloaded from the ledger.
+        guard let run = runs[id.rawValue] else { return ExchangeReply(status: .wait, round: body.round, phase: "reloading") }
         if run.finished {
             let done = run.lastClosed?.devices.contains(device) ?? false
             return ExchangeReply(status: done && run.lastClosed?.round == body.round ? .done : .finished,
@@ -154,7 +170,7 @@ actor FederatedCoordinator {
         if let closed = run.lastClosed, closed.round == body.round {
             return ExchangeReply(status: closed.devices.contains(device) ? .done : .rejoin, round: closed.round + 1, phase: "joining")
         }
-        guard let state = run.state else { preconditionFailure("an unfinished run has a round") }
+        guard let state = run.state else { return ExchangeReply(status: .wait, round: body.round, phase: "closing") }
         let wait = ExchangeReply(status: .wait, round: state.round, phase: state.phase.rawValue)
         guard state.contains(device) else {
             // Not (or no longer: the round started over) in this round: join it while it is
@@ -199,26 +215,35 @@ actor FederatedCoordinator {
     }
 
     /// Aggregates the closing round, evaluates, stores the model, pays the devices, and opens
-    /// the next round (or completes the job).
+    /// the next round (or completes the job). A round already aggregated but not yet recorded
+    /// (`pending`) is only recorded.
     private func closeRound(_ id: Identifier<FederatedJob>, now: UInt64) async throws(APIError) {
         guard var run = runs[id.rawValue], var state = run.state else { return }
         run.closing = true
         runs[id.rawValue] = run
         defer { runs[id.rawValue]?.closing = false }
-        var generator = SystemRandomNumberGenerator()
-        let outcome: RoundState.Outcome
-        do { outcome = try state.close(using: &generator) } catch {
-            logger.warning("federated job \(id.rawValue) round \(state.round) could not be aggregated: \(error); it starts over")
-            runs[id.rawValue]?.state = try restart(run, round: state.round, global: state.global, now: now)
-            return
+        let pending: PendingRound
+        if let earlier = run.pending, earlier.round == state.round {
+            pending = earlier
+        } else {
+            var generator = SystemRandomNumberGenerator()
+            let outcome: RoundState.Outcome
+            do { outcome = try state.close(using: &generator) } catch {
+                logger.warning("federated job \(id.rawValue) round \(state.round) could not be aggregated: \(error); it starts over")
+                runs[id.rawValue]?.state = try restart(run, round: state.round, global: state.global, now: now)
+                return
+            }
+            let model = Model(spec: run.plan.model, parameters: outcome.parameters)
+            let bytes = ModelWeights.encode(model)
+            let stored: StoredBlob
+            do { stored = try await artifacts.put(from: AsyncStream<[UInt8]> { $0.yield(bytes); $0.finish() }) } catch {
+                throw APIError(.serviceUnavailable, "federated.model_not_stored", "the round's model could not be stored: \(error)")
+            }
+            pending = PendingRound(round: state.round, model: model, cid: stored.id.description, outcome: outcome,
+                                   evaluation: run.evaluation.map { model.evaluate($0) })
+            runs[id.rawValue]?.pending = pending
         }
-        let model = Model(spec: run.plan.model, parameters: outcome.parameters)
-        let bytes = ModelWeights.encode(model)
-        let stored: StoredBlob
-        do { stored = try await artifacts.put(from: AsyncStream<[UInt8]> { $0.yield(bytes); $0.finish() }) } catch {
-            throw APIError(.serviceUnavailable, "federated.model_not_stored", "the round's model could not be stored: \(error)")
-        }
-        let evaluation = run.evaluation.map { model.evaluate($0) }
+        let model = pending.model, outcome = pending.outcome
         let accounts = outcome.devices.compactMap { try? AccountID(address: $0) }
         do {
             _ = try await gateway.submit(FederatedCall.recordRound(id, round: UInt32(state.round), model: ModelWeights.address(of: model),
@@ -233,27 +258,29 @@ actor FederatedCoordinator {
             runs[id.rawValue]?.finished = true
             return
         } catch {
-            // The ledger is busy or changing hands: the round is done again rather than lost.
-            logger.error("federated job \(id.rawValue) round \(state.round) was not recorded (\(error)); it starts over")
-            runs[id.rawValue]?.state = try restart(run, round: state.round, global: state.global, now: now)
+            // The ledger is busy or changing hands: the next request records the same round.
+            logger.error("federated job \(id.rawValue) round \(state.round) was not recorded yet (\(error)); retrying on the next request")
             return
         }
         let record = RoundRecord(round: state.round, devices: outcome.devices.count, dropouts: outcome.dropouts,
-                                 accuracy: evaluation?.accuracy, loss: evaluation?.loss, trainingLoss: outcome.trainingLoss,
-                                 model: stored.id.description, seconds: Double(now - min(now, run.roundStartedMilliseconds)) / 1_000)
+                                 accuracy: pending.evaluation.flatMap { $0.accuracy.isFinite ? $0.accuracy : nil },
+                                 loss: pending.evaluation.flatMap { $0.loss.isFinite ? $0.loss : nil },
+                                 trainingLoss: outcome.trainingLoss.isFinite ? outcome.trainingLoss : 0,
+                                 model: pending.cid, seconds: Double(now - min(now, run.roundStartedMilliseconds)) / 1_000)
         do {
             let metrics = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
-            try await store.saveRound(job: id.rawValue, round: state.round, metrics: metrics, model: stored.id.description)
+            try await store.saveRound(job: id.rawValue, round: state.round, metrics: metrics, model: pending.cid)
         } catch {
             logger.error("federated job \(id.rawValue) round \(state.round) metrics not saved: \(error)")
         }
         run = runs[id.rawValue] ?? run
+        run.pending = nil
         run.lastClosed = (state.round, Set(outcome.devices))
         run.roundStartedMilliseconds = now
         if state.round >= run.plan.rounds {
-            do { _ = try await gateway.submit(FederatedCall.complete(id, model: ModelWeights.address(of: model)).call, as: validator) } catch {
-                logger.error("federated job \(id.rawValue) could not be completed: \(error)")
-            }
+            // Not completed (the ledger was busy): the run was dropped and the next request
+            // reloads the job from the ledger, which completes it.
+            guard await complete(id, model: model) else { return }
             run.finished = true
             run.state = nil
         } else {
@@ -262,6 +289,21 @@ actor FederatedCoordinator {
         }
         run.closing = false
         runs[id.rawValue] = run
+    }
+
+    /// Records the final model; false when the ledger refused for a passing reason (the next
+    /// load of the job tries again).
+    private func complete(_ id: Identifier<FederatedJob>, model: Model) async -> Bool {
+        do {
+            _ = try await gateway.submit(FederatedCall.complete(id, model: ModelWeights.address(of: model)).call, as: validator)
+            return true
+        } catch let error where error.code == "federated.job_not_open" {
+            return true
+        } catch {
+            logger.error("federated job \(id.rawValue) could not be completed yet: \(error)")
+            runs.removeValue(forKey: id.rawValue)
+            return false
+        }
     }
 
     /// The run of a job this server validates, loaded from the ledger, its stored plan and
@@ -273,7 +315,7 @@ actor FederatedCoordinator {
         let stored: FederatedStore.StoredJob?
         let rounds: [(round: Int, metrics: String, model: String)]
         do {
-            stored = try await store.job(id.rawValue)
+            stored = try await store.job(id.rawValue, planDigest: job.draft.plan.hex)
             rounds = try await store.rounds(job: id.rawValue)
         } catch {
             throw APIError(.serviceUnavailable, "federated.store_unavailable", "the federated store could not be read: \(error)")
@@ -282,13 +324,25 @@ actor FederatedCoordinator {
         let evaluation = stored.evaluation.flatMap { try? Dataset.csv(String(decoding: $0, as: UTF8.self)) }
         var run = Run(id: id, plan: plan, evaluation: evaluation, roundStartedMilliseconds: now)
         let recorded = Int(job.roundsRecorded)
-        if job.status != .open || recorded >= plan.rounds {
-            run.finished = true
-        } else {
-            var global = plan.initialModel
-            if recorded > 0, let last = rounds.last(where: { $0.round == recorded }) {
-                global = await loadModel(cid: last.model) ?? global
+        var global = plan.initialModel
+        if recorded > 0, let last = rounds.last(where: { $0.round == recorded }) {
+            guard let model = await loadModel(cid: last.model) else {
+                throw APIError(.serviceUnavailable, "federated.model_missing",
+                               "the model of round \(recorded) is not in this server's artifact store; the job cannot go on from it")
             }
+            global = model
+        }
+        // Another request may have loaded the job while this one awaited: keep that run.
+        if let loaded = runs[id.rawValue] { return loaded }
+        if job.status != .open {
+            run.finished = true
+        } else if recorded >= plan.rounds {
+            // Every round is recorded but the job was not completed (the ledger was busy):
+            // complete it now; if that fails too, the next load tries again.
+            run.finished = true
+            guard await complete(id, model: global) else { return run }
+            if let loaded = runs[id.rawValue] { return loaded }
+        } else {
             run.state = try restart(run, round: recorded + 1, global: global, now: now)
         }
         runs[id.rawValue] = run

@@ -14,6 +14,9 @@ struct FederatedStore: Sendable {
           job BIGINT PRIMARY KEY, plan TEXT NOT NULL, evaluation \(blob), delta DOUBLE PRECISION NOT NULL,
           epsilon DOUBLE PRECISION, created_ms BIGINT NOT NULL)
         """,
+        // Plans by digest, written before the ledger call that creates the job: a process that
+        // dies between the two still leaves the plan where the coordinator finds it.
+        "CREATE TABLE IF NOT EXISTS api_fl_plans (digest TEXT PRIMARY KEY, plan TEXT NOT NULL)",
         """
         CREATE TABLE IF NOT EXISTS api_fl_rounds (
           job BIGINT NOT NULL, round INTEGER NOT NULL, metrics TEXT NOT NULL, model TEXT NOT NULL,
@@ -33,6 +36,23 @@ struct FederatedStore: Sendable {
             INSERT INTO api_fl_jobs (job, plan, evaluation, delta, epsilon, created_ms)
             VALUES (\(bind: Int64(job)), \(bind: plan), \(bind: evaluation.map { Data($0) }), \(bind: delta), \(bind: epsilon), \(bind: Int64(now)))
             """).run()
+    }
+
+    func savePlan(digest: String, plan: String) async throws {
+        try await sql.raw("""
+            INSERT INTO api_fl_plans (digest, plan) VALUES (\(bind: digest), \(bind: plan)) ON CONFLICT (digest) DO NOTHING
+            """).run()
+    }
+
+    func plan(digest: String) async throws -> String? {
+        try await sql.raw("SELECT plan FROM api_fl_plans WHERE digest = \(bind: digest)").first()?.decode(column: "plan", as: String.self)
+    }
+
+    /// The job's stored plan and evaluation data; for a job whose own row was never written
+    /// (the creating process died after the ledger call), its plan by digest, without evaluation.
+    func job(_ job: UInt64, planDigest: String) async throws -> StoredJob? {
+        if let stored = try await self.job(job) { return stored }
+        return try await plan(digest: planDigest).map { StoredJob(plan: $0, evaluation: nil, delta: 1e-5, epsilon: nil) }
     }
 
     func job(_ job: UInt64) async throws -> StoredJob? {

@@ -108,7 +108,7 @@ struct RoundState: Sendable {
         guard parameters.allSatisfy(\.isFinite) else { throw .invalid("the update holds NaN or infinity") }
         guard examples > 0 else { throw .invalid("examples must be positive") }
         plain[device] = PlainUpdate(update: ClientUpdate(contributor: device, parameters: parameters, exampleCount: examples),
-                                    loss: loss.isFinite ? loss : 0)
+                                    loss: Self.reported(loss))
     }
 
     mutating func receiveMasked(_ input: SecAggMaskedInput, loss: Double, from device: String) throws(RoundRefusal) {
@@ -118,7 +118,7 @@ struct RoundState: Sendable {
         guard input.deviceID == device else { throw .invalid("the masked input is \(input.deviceID)'s, not yours") }
         do { try secure!.receiveMaskedInput(input) } catch { throw .secure(error) }
         maskedSenders.insert(device)
-        losses[device] = loss.isFinite ? loss : 0
+        losses[device] = Self.reported(loss)
     }
 
     mutating func receiveUnmasking(_ reply: SecAggUnmaskingReply, from device: String) throws(RoundRefusal) {
@@ -128,6 +128,12 @@ struct RoundState: Sendable {
         guard reply.deviceID == device else { throw .invalid("the unmasking reply is \(reply.deviceID)'s, not yours") }
         do { try secure!.receiveUnmaskingReply(reply) } catch { throw .secure(error) }
         repliers.insert(device)
+    }
+
+    /// A device's reported loss, bounded: it only feeds the report, and a huge or non-finite
+    /// value must not make the round's metrics unencodable.
+    static func reported(_ loss: Double) -> Double {
+        loss.isFinite ? min(max(loss, 0), 1e6) : 0
     }
 
     // MARK: Time

@@ -18,6 +18,8 @@ struct FederatedRoutes: Sendable {
     /// The evaluation CSV a requester may attach.
     static let evaluationBytesMax = 8 << 20
     static let exchangeBodyBytesMax = 64 << 20
+    /// Evaluation rows × model parameters: the work of evaluating one round's model.
+    static let evaluationWorkMax = 1 << 26
 
     func register(on router: Router<APIContext>) {
         let group = router.group("/v1/federated")
@@ -93,6 +95,10 @@ struct FederatedRoutes: Sendable {
             guard data.features.columns == body.plan.model.inputs, data.labels.allSatisfy({ $0 < body.plan.model.classes }) else {
                 throw APIError.invalid("evaluationCSV", "rows need \(body.plan.model.inputs) features and a label below \(body.plan.model.classes)")
             }
+            // Each round evaluates every row through the model on the coordinator.
+            guard data.count * body.plan.model.parameterCount <= Self.evaluationWorkMax else {
+                throw APIError.invalid("evaluationCSV", "rows × parameters must be at most \(Self.evaluationWorkMax); send fewer rows")
+            }
             evaluation = Array(data.csvText().utf8)
         }
         let (planText, digest) = try Self.planJSON(body.plan)
@@ -101,6 +107,7 @@ struct FederatedRoutes: Sendable {
                                    rewardPerDevicePerRound: reward, deadline: body.deadlineMilliseconds, validator: server.jobs.validator.account,
                                    dataset: dataset, epsilonMicros: epsilonMicros,
                                    deltaPicos: guarantee == nil ? 0 : UInt64((delta * 1e12).rounded()))
+        try await server.federatedStore.savePlan(digest: digest.hex, plan: planText)
         let submitted = try await server.submit(FederatedCall.create(draft).call, for: user)
         guard let id = submitted.inclusion.events.lazy.compactMap({ event -> UInt64? in
             if case .created(let id, _, _) = FederatedEvent(event) { id.rawValue } else { nil }
@@ -133,7 +140,7 @@ struct FederatedRoutes: Sendable {
         let id = try Self.id(context)
         let job = try await existing(id)
         var view = FederatedJobView(id: id, job: job)
-        if let stored = try await server.federatedStore.job(id.rawValue) {
+        if let stored = try await server.federatedStore.job(id.rawValue, planDigest: job.draft.plan.hex) {
             view.planDetails = try? JSONDecoder().decode(FederatedPlan.self, from: Data(stored.plan.utf8))
             view.epsilon = stored.epsilon
             view.delta = stored.delta
@@ -141,7 +148,7 @@ struct FederatedRoutes: Sendable {
         view.recorded = try await server.federatedStore.rounds(job: id.rawValue).compactMap {
             try? JSONDecoder().decode(RoundRecord.self, from: Data($0.metrics.utf8))
         }
-        if server.ledger.isSequencer, job.status == .open, let progress = try await coordinator.progress(id, now: server.now()) {
+        if server.ledger.isSequencer, job.status == .open, let progress = await coordinator.progress(id) {
             view.currentRound = progress.round
             view.phase = progress.phase
             view.joined = progress.joined
@@ -178,10 +185,16 @@ struct FederatedRoutes: Sendable {
         return try reply(answer)
     }
 
-    /// `GET /v1/federated/{id}/model`: the newest recorded model's weights file.
+    /// `GET /v1/federated/{id}/model`: the newest recorded model's weights file, for the requester and moderators.
     func model(_ context: APIContext) async throws -> Response {
+        let user = try context.requireUser()
         let id = try Self.id(context)
-        _ = try await existing(id)
+        let job = try await existing(id)
+        // The requester's model (which it may sell in the marketplace); devices get each
+        // round's model through the exchange.
+        if job.requester != user.account {
+            try await server.require(.moderator, user, to: "download another requester's federated model")
+        }
         guard let last = try await server.federatedStore.rounds(job: id.rawValue).last,
               let model = await coordinator.loadModel(cid: last.model) else {
             throw APIError.notFound("a model of federated job \(id.rawValue) (no round is recorded yet)")
@@ -202,7 +215,7 @@ struct FederatedRoutes: Sendable {
         if job.requester != user.account {
             try await server.require(.moderator, user, to: "read the report of another requester's federated job")
         }
-        guard let stored = try await server.federatedStore.job(id.rawValue),
+        guard let stored = try await server.federatedStore.job(id.rawValue, planDigest: job.draft.plan.hex),
               let plan = try? JSONDecoder().decode(FederatedPlan.self, from: Data(stored.plan.utf8)) else {
             throw APIError.notFound("the plan of federated job \(id.rawValue) on this server")
         }
