@@ -325,8 +325,8 @@ actor FederatedCoordinator {
         var run = Run(id: id, plan: plan, evaluation: evaluation, roundStartedMilliseconds: now)
         let recorded = Int(job.roundsRecorded)
         var global = plan.initialModel
-        if recorded > 0, let last = rounds.last(where: { $0.round == recorded }) {
-            guard let model = await loadModel(cid: last.model) else {
+        if recorded > 0 {
+            guard let last = rounds.last(where: { $0.round == recorded }), let model = await loadModel(cid: last.model) else {
                 throw APIError(.serviceUnavailable, "federated.model_missing",
                                "the model of round \(recorded) is not in this server's artifact store; the job cannot go on from it")
             }
