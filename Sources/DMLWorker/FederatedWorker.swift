@@ -60,9 +60,7 @@ public final class FederatedWorker: Sendable {
         }
         // The plan must be the one the ledger holds the digest of (what the requester paid for,
         // and what the privacy spend was computed from).
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard Hash256.of([UInt8](try encoder.encode(plan))).hex == details?["plan"] as? String else {
+        guard try plan.canonicalJSON().digest.hex == details?["plan"] as? String else {
             throw WorkerError("the plan served for job \(job) does not match the digest on the ledger")
         }
         var round = (details?["currentRound"] as? Int) ?? ((details?["roundsRecorded"] as? Int ?? 0) + 1)

@@ -10,38 +10,10 @@ import Testing
 /// Real `dml fl worker` processes on loopback against a live server.
 @Suite("Federated jobs: worker processes on loopback", .serialized)
 struct FederatedLiveTests {
-    /// A `dml fl worker` child process; its output lines are collected.
-    final class FLWorkerProcess: @unchecked Sendable {
-        let process = Process()
-        let folder: String
-        private let lines = JobsLiveTests.LineBuffer()
-
-        init(port: Int, folder: String, input: String, job: Int, arguments: [String] = []) throws {
-            self.folder = folder
-            process.executableURL = URL(fileURLWithPath: Fixtures.binary)
-            process.arguments = ["fl", "worker", "--server", "http://127.0.0.1:\(port)", "--data", folder, "--input", input,
-                                 "--job", "\(job)", "--wait", "2"] + arguments
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            let lines = self.lines
-            output.fileHandleForReading.readabilityHandler = { handle in lines.append(handle.availableData) }
-            try process.run()
-        }
-
-        var output: String { lines.text }
-        func account() throws -> AccountID { try Worker.deviceKey(in: URL(fileURLWithPath: folder)).account }
-
-        func wait(seconds: Double) async -> Int32? {
-            let deadline = Date().addingTimeInterval(seconds)
-            while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                return nil
-            }
-            return process.terminationStatus
-        }
+    /// A `dml fl worker` child process for `job`.
+    static func flWorker(port: Int, folder: String, input: String, job: Int, arguments: [String] = []) throws -> JobsLiveTests.WorkerProcess {
+        try JobsLiveTests.WorkerProcess(folder: folder, command: ["fl", "worker", "--server", "http://127.0.0.1:\(port)", "--data", folder,
+                                                                  "--input", input, "--job", "\(job)", "--wait", "2"] + arguments)
     }
 
     @Test("ten worker processes train the digits model with secure aggregation, record-level DP and 20% dropping out every round; survivors are paid each round, the report shows the curve")
@@ -69,12 +41,12 @@ struct FederatedLiveTests {
             }
             let (token, job) = try #require(result.get())
             try await world.live { port in
-                var workers: [FLWorkerProcess] = []
+                var workers: [JobsLiveTests.WorkerProcess] = []
                 for (index, data) in devices.enumerated() {
                     let input = "\(root)/device-\(index).csv"
                     try data.csvText().write(toFile: input, atomically: true, encoding: .utf8)
                     // Two of ten devices share their keys and then vanish, every round.
-                    workers.append(try FLWorkerProcess(port: port, folder: "\(root)/device-\(index)", input: input, job: job,
+                    workers.append(try Self.flWorker(port: port, folder: "\(root)/device-\(index)", input: input, job: job,
                                                        arguments: index < 2 ? ["--dropout-rate", "1"] : []))
                 }
                 for worker in workers {

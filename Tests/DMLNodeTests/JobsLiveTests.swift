@@ -19,17 +19,24 @@ func runProcessAsync(_ executable: String, _ arguments: [String]) async throws -
 /// Real `dml worker` processes on loopback against a live server.
 @Suite("Jobs: worker processes on loopback", .serialized)
 struct JobsLiveTests {
-    /// A `dml worker` child process; its stdout lines are collected.
+    /// A device child process (`dml worker` or `dml fl worker`) whose key lives in `folder`;
+    /// its output lines are collected.
     final class WorkerProcess: @unchecked Sendable {
         let process = Process()
         let folder: String
         private let lines = LineBuffer()
 
-        init(port: Int, folder: String, input: String, arguments: [String] = []) throws {
+        /// A `dml worker` for algorithm jobs.
+        convenience init(port: Int, folder: String, input: String, arguments: [String] = []) throws {
+            try self.init(folder: folder, command: ["worker", "--server", "http://127.0.0.1:\(port)", "--data", folder, "--input", input,
+                                                    "--drop-columns", "1", "--wait", "2"] + arguments)
+        }
+
+        /// `dml` with the given arguments.
+        init(folder: String, command: [String]) throws {
             self.folder = folder
             process.executableURL = URL(fileURLWithPath: Fixtures.binary)
-            process.arguments = ["worker", "--server", "http://127.0.0.1:\(port)", "--data", folder, "--input", input,
-                                 "--drop-columns", "1", "--wait", "2"] + arguments
+            process.arguments = command
             let output = Pipe()
             process.standardOutput = output
             process.standardError = output

@@ -1,6 +1,9 @@
+import DMLCore
+import Foundation
+
 /// Everything a federated job fixes before it starts: the model, how devices train, how the
 /// server aggregates, how many rounds with how many devices, and the privacy settings.
-/// Its canonical JSON is hashed into the ledger (the job's plan digest).
+/// Its canonical JSON is hashed into the ledger (the job's plan digest, `canonicalJSON()`).
 public struct FederatedPlan: Codable, Sendable, Equatable {
     public var model: ModelSpec
     public var strategy: StrategySpec
@@ -149,5 +152,17 @@ extension FederatedPlan {
         case let (nil, device?): return device
         case (nil, nil): return nil
         }
+    }
+}
+
+extension FederatedPlan {
+    /// The plan as JSON with sorted keys, and its SHA-256: the digest the ledger keeps for a
+    /// job. The server computes it when a job is created, devices recompute it to check the
+    /// plan they are served.
+    public func canonicalJSON() throws -> (text: String, digest: Hash256) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(self)
+        return (String(decoding: data, as: UTF8.self), Hash256.of([UInt8](data)))
     }
 }

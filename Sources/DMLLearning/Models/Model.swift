@@ -39,32 +39,33 @@ public struct Model: Sendable, Equatable {
 
     /// The most probable class of each row.
     public func predict(_ features: Tensor) -> [Int] {
-        let probabilities = probabilities(features)
-        return (0..<probabilities.rows).map { row in
-            var best = 0
-            for column in 1..<probabilities.columns where probabilities[row, column] > probabilities[row, best] {
-                best = column
-            }
-            return best
-        }
+        Self.mostProbable(probabilities(features))
     }
 
     /// Accuracy and mean cross-entropy on labelled examples.
     public func evaluate(_ data: Dataset) -> Evaluation {
         guard data.count > 0 else { return Evaluation(accuracy: 0, loss: 0, examples: 0) }
         let probabilities = probabilities(data.features)
+        let predicted = Self.mostProbable(probabilities)
         var correct = 0
         var loss = 0.0
         for row in 0..<data.count {
-            var best = 0
-            for column in 1..<probabilities.columns where probabilities[row, column] > probabilities[row, best] {
-                best = column
-            }
-            if best == data.labels[row] { correct += 1 }
+            if predicted[row] == data.labels[row] { correct += 1 }
             loss -= log(Double(max(probabilities[row, data.labels[row]], 1e-12)))
         }
         return Evaluation(accuracy: Double(correct) / Double(data.count),
                           loss: loss / Double(data.count), examples: data.count)
+    }
+
+    /// The column of each row's largest probability (the first on ties).
+    static func mostProbable(_ probabilities: Tensor) -> [Int] {
+        (0..<probabilities.rows).map { row in
+            var best = 0
+            for column in 1..<probabilities.columns where probabilities[row, column] > probabilities[row, best] {
+                best = column
+            }
+            return best
+        }
     }
 
     /// The mean cross-entropy loss of a batch and its gradient with respect to every parameter

@@ -51,14 +51,6 @@ struct FederatedRoutes: Sendable {
         return job
     }
 
-    /// The digest the ledger keeps for a plan: SHA-256 of its JSON with sorted keys.
-    static func planJSON(_ plan: FederatedPlan) throws -> (text: String, digest: Hash256) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(plan)
-        return (String(decoding: data, as: UTF8.self), Hash256.of([UInt8](data)))
-    }
-
     /// `POST /v1/federated`: checks the plan, computes its privacy guarantee, escrows the
     /// rewards and spends the budget in one ledger call, then keeps the plan for the coordinator.
     func create(_ request: Request, _ context: APIContext) async throws -> Response {
@@ -101,7 +93,7 @@ struct FederatedRoutes: Sendable {
             }
             evaluation = Array(data.csvText().utf8)
         }
-        let (planText, digest) = try Self.planJSON(body.plan)
+        let (planText, digest) = try body.plan.canonicalJSON()
         let epsilonMicros = guarantee.map { UInt64(($0.epsilon * 1e6).rounded(.up)) } ?? 0
         let draft = FederatedDraft(plan: digest, rounds: UInt32(body.plan.rounds), devicesPerRound: UInt32(body.plan.devicesPerRound),
                                    rewardPerDevicePerRound: reward, deadline: body.deadlineMilliseconds, validator: server.jobs.validator.account,
