@@ -138,7 +138,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
-            resources: [.embedInCode("OpenAPI/openapi.json")],
+            // The web console's files, copied beside the binary (Routes/ConsoleRoutes.swift finds them).
+            resources: [.embedInCode("OpenAPI/openapi.json"), .copy("Console")],
             swiftSettings: swiftSettings
         ),
         // Every `dml` subcommand, as a testable library.

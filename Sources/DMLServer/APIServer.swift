@@ -144,6 +144,7 @@ public final class APIServer: Sendable {
         VoucherRoutes(server: self).register(on: router)
         JobRoutes(server: self).register(on: router)
         FederatedRoutes(server: self).register(on: router)
+        ConsoleRoutes(files: ConsoleFiles()).register(on: router)
         return router
     }
 
