@@ -51,6 +51,8 @@ public final class APIServer: Sendable {
         public var federatedJoinMilliseconds: UInt64 = 5_000
         /// How long each later phase of a federated round waits for every expected device.
         public var federatedPhaseMilliseconds: UInt64 = 30_000
+        /// The web console's folder; nil finds it (`DML_CONSOLE_DIR`, beside the binary, the sources).
+        public var consoleDirectory: String?
 
         public init(secret: [UInt8], artifactsDirectory: String) {
             self.secret = secret
@@ -144,7 +146,8 @@ public final class APIServer: Sendable {
         VoucherRoutes(server: self).register(on: router)
         JobRoutes(server: self).register(on: router)
         FederatedRoutes(server: self).register(on: router)
-        ConsoleRoutes(files: ConsoleFiles()).register(on: router)
+        ConsoleRoutes(files: configuration.consoleDirectory.map { ConsoleFiles(root: URL(fileURLWithPath: $0)) } ?? ConsoleFiles())
+            .register(on: router)
         return router
     }
 
