@@ -45,6 +45,9 @@ public final class DeviceClient: Sendable {
     /// Uses an access token obtained elsewhere (a requester's, for reports).
     public func useToken(_ token: String) { session.set(token) }
 
+    /// The access token in use, if signed in (for uploads made with another HTTP client).
+    public var currentToken: String? { session.get() }
+
     /// A JSON request; on a 401 the device signs in again once and retries.
     public func send(_ method: String, _ path: String, body: Any? = nil, signedIn: Bool = true,
                      timeout: TimeAmount = .seconds(60)) async throws -> Data {

@@ -4,7 +4,7 @@
 // (the ledger page closes its live event stream with it).
 
 import { api, currentUser, onSessionChange, signOut, ApiError } from "./api.js";
-import { h, replace, loading, notice, announce } from "./dom.js";
+import { h, append, replace, loading, notice, announce } from "./dom.js";
 import { formatDML } from "./format.js";
 
 // [pattern, module, export]. ":name" segments become ctx.params.name.
@@ -65,6 +65,8 @@ export function go(hash) {
 }
 
 async function route() {
+  // Only "#/…" is a route; other fragments (the skip link's "#main") are in-page anchors.
+  if (location.hash && !location.hash.startsWith("#/")) return;
   const { path, query } = parseHash();
   if (path === "/") { location.replace(DEFAULT_ROUTE); return; }
   const token = ++renderCount;
@@ -83,14 +85,18 @@ async function route() {
     // The user may have moved on while this page loaded: render into a detached element and
     // only swap it in if this is still the current route.
     const target = h("div");
+    // Pages pass optional parts as null; the native append would print them as "null".
+    target.append = (...children) => append(target, children);
     const result = await page[found.name](target, { params: found.params, query, path, go, user: currentUser() });
     if (token !== renderCount) { if (typeof result === "function") result(); return; }
     cleanup = typeof result === "function" ? result : null;
     main.replaceChildren(...target.childNodes);
   } catch (error) {
     if (token !== renderCount) return;
-    console.warn("page failed", error);
-    replace(main, h("h1", { tabindex: "-1" }, "Something went wrong"),
+    // A refusal of the API is the page's message; anything else is a bug in the page, logged
+    // as an error so the browser test fails on it.
+    if (!(error instanceof ApiError)) console.error("page failed", error);
+    replace(main, h("h1", { tabindex: "-1" }, error.status === 404 ? "Not found" : "Something went wrong"),
       notice(error instanceof ApiError ? error.message : `The page could not be shown: ${error.message}`, "bad"),
       h("p", {}, h("button", { type: "button", onclick: () => route() }, "Try again")));
   }
@@ -146,6 +152,12 @@ async function refreshBalance() {
     balance.textContent = "";
   }
 }
+
+// The skip link moves focus to the content without touching the route.
+document.querySelector(".skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
 
 onSessionChange(renderSession);
 window.addEventListener("hashchange", route);

@@ -20,8 +20,11 @@ function ticks(min, max, count = 5) {
   const raw = (max - min) / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((m) => m >= raw) ?? raw;
+  // From the step at or below min to the step at or above max, so every value fits.
+  const first = Math.floor(min / step);
+  const last = Math.ceil(max / step - 1e-9);
   const out = [];
-  for (let v = Math.floor(min / step) * step; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  for (let i = first; i <= last; i += 1) out.push(Number((i * step).toPrecision(12)));
   return out;
 }
 
@@ -106,6 +109,9 @@ export function barChart({ title, labels, values, yLabel = "", width = 640, heig
     const [y0, y1] = [y(Math.max(0, v)), y(Math.min(0, v))];
     svg.append(s("rect", { x: left + i * slot + slot * 0.15, y: y0, width: slot * 0.7, height: Math.max(1, y1 - y0), fill: COLORS[0] },
       s("title", {}, `${name}: ${label(values[i])}`)));
+    // Label every bar while there is room, else every few (the <title> of each bar names it).
+    const every = Math.ceil(labels.length / Math.max(1, Math.floor((width - left - right) / 44)));
+    if (i % every !== 0) return;
     const short = name.length > 14 ? name.slice(0, 13) + "…" : name;
     svg.append(s("text", { x: left + (i + 0.5) * slot, y: height - bottom + 14, "text-anchor": "middle", "font-size": 11, fill: "#4a5561" }, short));
   });

@@ -22,11 +22,12 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-function append(el, children) {
+// Appends children, flattening arrays and skipping null/undefined/false (optional parts).
+export function append(el, children) {
   for (const child of children) {
     if (child === undefined || child === null || child === false) continue;
     if (Array.isArray(child)) append(el, child);
-    else el.append(child instanceof Node ? child : String(child));
+    else el.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
   }
 }
 

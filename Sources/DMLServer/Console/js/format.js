@@ -97,4 +97,7 @@ export function humanize(code) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+const STORAGE_NAMES = { ipfs: "IPFS", crust: "Crust", s3: "Amazon S3", gcp: "Google Cloud Storage", azure: "Azure Blob Storage" };
+export function storageName(code) { return STORAGE_NAMES[code] ?? humanize(code); }
+
 export function plural(n, one, many = one + "s") { return `${n} ${n === 1 ? one : many}`; }

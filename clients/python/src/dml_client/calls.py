@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Optional, Sequence, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 from .cid import CIDError, cid_to_bytes
 from .protocol import Call, ProtocolError, Voucher, Writer, encode_address
@@ -40,12 +40,12 @@ class Module(IntEnum):
     PRIVACY = 17
 
 
-def _call(module: Module, tag: int) -> Writer:
+def _call(tag: int) -> Writer:
     return Writer().u8(tag, "call tag")
 
 
 def _done(module: Module, writer: Writer) -> Call:
-    return Call(int(module), writer.bytes())
+    return Call(int(module), writer.encoded())
 
 
 def content_address(value: ContentAddress, what: str = "artifact") -> bytes:
@@ -92,7 +92,7 @@ class Role:
     @classmethod
     def cluster_manager_trusted_by(cls, provider: Account) -> "Role":
         w = Writer().account(provider, "provider")
-        return cls(2, w.bytes())
+        return cls(2, w.encoded())
 
     @classmethod
     def set_exchange_rate(cls) -> "Role":
@@ -125,24 +125,24 @@ class Role:
 class Balances:
     @staticmethod
     def transfer(to: Account, amount: int) -> Call:
-        return _done(Module.BALANCES, _call(Module.BALANCES, 0).account(to, "to").u64(amount, "amount"))
+        return _done(Module.BALANCES, _call(0).account(to, "to").u64(amount, "amount"))
 
     @staticmethod
     def faucet(amount: int) -> Call:
         """Mints to the signer; development chains only, up to the chain's faucet maximum."""
-        return _done(Module.BALANCES, _call(Module.BALANCES, 1).u64(amount, "amount"))
+        return _done(Module.BALANCES, _call(1).u64(amount, "amount"))
 
 
 class Roles:
     @staticmethod
     def grant(role: Role, to: Account) -> Call:
-        w = _call(Module.ROLES, 0)
+        w = _call(0)
         role.encode(w)
         return _done(Module.ROLES, w.account(to, "to"))
 
     @staticmethod
     def revoke(role: Role, holder: Account) -> Call:
-        w = _call(Module.ROLES, 1)
+        w = _call(1)
         role.encode(w)
         return _done(Module.ROLES, w.account(holder, "from"))
 
@@ -150,11 +150,11 @@ class Roles:
 class Registry:
     @staticmethod
     def schedule_upgrade(module: int, version: int, from_height: int) -> Call:
-        return _done(Module.REGISTRY, _call(Module.REGISTRY, 0).u16(module, "module").u32(version, "version").u64(from_height, "from height"))
+        return _done(Module.REGISTRY, _call(0).u16(module, "module").u32(version, "version").u64(from_height, "from height"))
 
     @staticmethod
     def cancel_upgrade(module: int) -> Call:
-        return _done(Module.REGISTRY, _call(Module.REGISTRY, 1).u16(module, "module"))
+        return _done(Module.REGISTRY, _call(1).u16(module, "module"))
 
 
 # Marketplace ------------------------------------------------------------------------------------
@@ -180,11 +180,11 @@ class AlgorithmDraft:
 class Marketplace:
     @staticmethod
     def _id(tag: int, algorithm: int) -> Writer:
-        return _call(Module.MARKETPLACE, tag).u64(algorithm, "algorithm")
+        return _call(tag).u64(algorithm, "algorithm")
 
     @staticmethod
     def publish(draft: AlgorithmDraft) -> Call:
-        w = _call(Module.MARKETPLACE, 0)
+        w = _call(0)
         draft.encode(w)
         return _done(Module.MARKETPLACE, w)
 
@@ -263,11 +263,11 @@ class BountyDraft:
 class Bounties:
     @staticmethod
     def _id(tag: int, bounty: int) -> Writer:
-        return _call(Module.BOUNTIES, tag).u64(bounty, "bounty")
+        return _call(tag).u64(bounty, "bounty")
 
     @staticmethod
     def create(draft: BountyDraft, fund: bool = True) -> Call:
-        w = _call(Module.BOUNTIES, 0)
+        w = _call(0)
         draft.encode(w)
         return _done(Module.BOUNTIES, w.boolean(fund))
 
@@ -378,8 +378,8 @@ class StoredArtifact:
         w.string(self.path, "path", 512).u8(_storage_type(self.storage))
         _optional_bytes(w, self.credentials, "credentials", 1024)
 
-    def to_json(self) -> dict:
-        out = {"path": self.path, "storage": self.storage}
+    def to_json(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"path": self.path, "storage": self.storage}
         if self.credentials is not None:
             out["credentials"] = self.credentials
         return out
@@ -448,9 +448,9 @@ class TaskDraft:
             w.account(self.validator, "validator").variable(content_address(self.validator_algorithm, "validator algorithm"), "algorithm", 128)
         w.u64(self.stake_per_assignment, "stake per assignment")
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         """The same task as the body of ``POST /v1/tasks``."""
-        kind: dict = {"type": self.kind}
+        kind: Dict[str, Any] = {"type": self.kind}
         if self.kind == "data_annotation":
             kind.update(annotationType=self.annotation_type, files=list(self.files), filesStorage=self.files_storage,
                         mediaSamples=list(self.media_samples))
@@ -462,7 +462,7 @@ class TaskDraft:
             kind["script"] = self.script.to_json()
         elif self.kind == "model_engineering" and self.model is not None:
             kind["model"] = self.model.to_json()
-        validation: dict = {"strategy": self.validation}
+        validation: Dict[str, Any] = {"strategy": self.validation}
         if self.validator is not None:
             validation["validator"] = self.validator if isinstance(self.validator, str) else encode_address(self.validator)
         if self.validator_algorithm is not None:
@@ -475,17 +475,17 @@ class TaskDraft:
 class Tasks:
     @staticmethod
     def create(draft: TaskDraft) -> Call:
-        w = _call(Module.TASKS, 0)
+        w = _call(0)
         draft.encode(w)
         return _done(Module.TASKS, w)
 
     @staticmethod
     def assign(task: int) -> Call:
-        return _done(Module.TASKS, _call(Module.TASKS, 1).u64(task, "task"))
+        return _done(Module.TASKS, _call(1).u64(task, "task"))
 
     @staticmethod
     def send_result(task: int, inline: Optional[str] = None, stored: Optional[StoredArtifact] = None) -> Call:
-        w = _call(Module.TASKS, 2).u64(task, "task")
+        w = _call(2).u64(task, "task")
         if (inline is None) == (stored is None):
             raise ProtocolError("a result is inline text or a stored artifact, exactly one")
         if inline is not None:
@@ -499,7 +499,7 @@ class Tasks:
     @staticmethod
     def validate(task: int, worker: Account, accept: bool, input_digest: Optional[str] = None,
                  output_digest: Optional[str] = None) -> Call:
-        w = _call(Module.TASKS, 3).u64(task, "task").account(worker, "worker").boolean(accept)
+        w = _call(3).u64(task, "task").account(worker, "worker").boolean(accept)
         for digest, what in ((input_digest, "input digest"), (output_digest, "output digest")):
             if digest is None:
                 w.u8(0)
@@ -509,11 +509,11 @@ class Tasks:
 
     @staticmethod
     def settle(task: int, worker: Account) -> Call:
-        return _done(Module.TASKS, _call(Module.TASKS, 4).u64(task, "task").account(worker, "worker"))
+        return _done(Module.TASKS, _call(4).u64(task, "task").account(worker, "worker"))
 
     @staticmethod
     def withdraw(task: int) -> Call:
-        return _done(Module.TASKS, _call(Module.TASKS, 5).u64(task, "task"))
+        return _done(Module.TASKS, _call(5).u64(task, "task"))
 
 
 # Vouchers ---------------------------------------------------------------------------------------
@@ -521,27 +521,27 @@ class Tasks:
 class Vouchers:
     @staticmethod
     def open_hub(fee_percent: int) -> Call:
-        return _done(Module.VOUCHERS, _call(Module.VOUCHERS, 0).u8(fee_percent, "fee percent"))
+        return _done(Module.VOUCHERS, _call(0).u8(fee_percent, "fee percent"))
 
     @staticmethod
     def fund(hub: int, amount: int) -> Call:
-        return _done(Module.VOUCHERS, _call(Module.VOUCHERS, 1).u64(hub, "hub").u64(amount, "amount"))
+        return _done(Module.VOUCHERS, _call(1).u64(hub, "hub").u64(amount, "amount"))
 
     @staticmethod
     def set_fee(hub: int, percent: int) -> Call:
-        return _done(Module.VOUCHERS, _call(Module.VOUCHERS, 2).u64(hub, "hub").u8(percent, "fee percent"))
+        return _done(Module.VOUCHERS, _call(2).u64(hub, "hub").u8(percent, "fee percent"))
 
     @staticmethod
     def blacklist(hub: int, account: Account) -> Call:
-        return _done(Module.VOUCHERS, _call(Module.VOUCHERS, 3).u64(hub, "hub").account(account))
+        return _done(Module.VOUCHERS, _call(3).u64(hub, "hub").account(account))
 
     @staticmethod
     def redeem(voucher: Voucher, signature: bytes) -> Call:
-        return _done(Module.VOUCHERS, _call(Module.VOUCHERS, 4).raw(voucher.encode()).fixed(signature, 64, "signature"))
+        return _done(Module.VOUCHERS, _call(4).raw(voucher.encode()).fixed(signature, 64, "signature"))
 
     @staticmethod
     def withdraw(hub: int, amount: int) -> Call:
-        return _done(Module.VOUCHERS, _call(Module.VOUCHERS, 5).u64(hub, "hub").u64(amount, "amount"))
+        return _done(Module.VOUCHERS, _call(5).u64(hub, "hub").u64(amount, "amount"))
 
 
 # Storage ----------------------------------------------------------------------------------------
@@ -586,7 +586,7 @@ class Storage:
 
     @staticmethod
     def _w(tag: int) -> Writer:
-        return _call(Module.STORAGE, tag)
+        return _call(tag)
 
     @staticmethod
     def create_node(node: Account, capacity: int, rent_per_vnode_per_month: int, params: NodeParams) -> Call:
@@ -745,17 +745,17 @@ class Jobs:
     @staticmethod
     def close(job: int) -> Call:
         """Refunds what a job did not pay, after its deadline (the requester)."""
-        return _done(Module.JOBS, _call(Module.JOBS, 2).u64(job, "job"))
+        return _done(Module.JOBS, _call(2).u64(job, "job"))
 
 
 class Federated:
     @staticmethod
     def close(job: int) -> Call:
-        return _done(Module.FEDERATED, _call(Module.FEDERATED, 3).u64(job, "job"))
+        return _done(Module.FEDERATED, _call(3).u64(job, "job"))
 
 
 class Privacy:
     @staticmethod
     def set_budget(dataset: str, epsilon_micros: int, delta_picos_max: int) -> Call:
-        return _done(Module.PRIVACY, _call(Module.PRIVACY, 0).string(dataset, "dataset", 64).u64(epsilon_micros, "epsilon")
+        return _done(Module.PRIVACY, _call(0).string(dataset, "dataset", 64).u64(epsilon_micros, "epsilon")
                      .u64(delta_picos_max, "delta max"))

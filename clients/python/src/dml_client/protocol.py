@@ -11,7 +11,7 @@ import hashlib
 import struct
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Protocol, Sequence, Tuple, Union
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 __all__ = [
     "DML", "U64_MAX", "ProtocolError", "Writer", "Reader",
     "encode_address", "decode_address", "is_address", "account_bytes",
-    "Call", "TransactionPayload", "SignedTransaction", "sign_transaction",
+    "Call", "TransactionPayload", "SignedTransaction", "SigningKey", "sign_transaction",
     "ChainSpec", "chain_id", "parse_dml", "format_dml",
     "login_message", "Voucher", "RunReceipt", "storage_request_message", "verify_signature",
 ]
@@ -49,7 +49,7 @@ class Writer:
     def __init__(self) -> None:
         self._parts: List[bytes] = []
 
-    def bytes(self) -> bytes:
+    def encoded(self) -> bytes:
         return b"".join(self._parts)
 
     def _int(self, fmt: str, bits: int, value: int, what: str) -> "Writer":
@@ -302,7 +302,7 @@ class Call:
     def encode(self) -> bytes:
         if len(self.body) > CALL_BODY_MAX:
             raise ProtocolError(f"the call body is {len(self.body)} bytes, at most {CALL_BODY_MAX}")
-        return Writer().u16(self.module, "module").variable(self.body, "call body").bytes()
+        return Writer().u16(self.module, "module").variable(self.body, "call body").encoded()
 
     @property
     def tag(self) -> int:
@@ -318,7 +318,7 @@ class TransactionPayload:
 
     def encode(self) -> bytes:
         return (Writer().u8(TRANSACTION_VERSION).fixed(self.chain, 32, "chain id").fixed(self.signer, 32, "signer")
-                .u64(self.nonce, "nonce").raw(self.call.encode()).bytes())
+                .u64(self.nonce, "nonce").raw(self.call.encode()).encoded())
 
     def signing_message(self) -> bytes:
         """``DML-TX`` ‖ encoded payload: what the signer's key signs."""
@@ -331,7 +331,7 @@ class SignedTransaction:
     signature: bytes
 
     def encode(self) -> bytes:
-        out = self.payload.encode() + Writer().fixed(self.signature, 64, "signature").bytes()
+        out = self.payload.encode() + Writer().fixed(self.signature, 64, "signature").encoded()
         if len(out) > TRANSACTION_MAX:
             raise ProtocolError(f"the transaction is {len(out)} bytes, at most {TRANSACTION_MAX}")
         return out
@@ -370,13 +370,13 @@ def sign_transaction(key: "SigningKey", chain: Union[bytes, str], nonce: int, ca
     return SignedTransaction(payload, key.sign(payload.signing_message()))
 
 
-class SigningKey:
-    """What ``sign_transaction`` needs (``keys.Key`` is one)."""
+class SigningKey(Protocol):
+    """What signing needs: ``keys.Key`` is one."""
 
-    public_key: bytes
+    @property
+    def public_key(self) -> bytes: ...
 
-    def sign(self, message: bytes) -> bytes:  # pragma: no cover - protocol
-        raise NotImplementedError
+    def sign(self, message: bytes) -> bytes: ...
 
 
 def verify_signature(account: Union[str, bytes], message: bytes, signature: bytes) -> bool:
@@ -410,7 +410,7 @@ class ChainSpec:
         w.count(self.super_admins, "super-admins")
         for admin in self.super_admins:
             w.account(admin, "super-admin")
-        return w.u64(self.faucet_amount_max, "faucet max").bytes()
+        return w.u64(self.faucet_amount_max, "faucet max").encoded()
 
 
 def chain_id(spec: ChainSpec) -> bytes:
@@ -436,12 +436,12 @@ class Voucher:
     nonce: int
 
     def encode(self) -> bytes:
-        return Writer().u64(self.hub, "hub").account(self.recipient, "recipient").u64(self.amount, "amount").u64(self.nonce, "nonce").bytes()
+        return Writer().u64(self.hub, "hub").account(self.recipient, "recipient").u64(self.amount, "amount").u64(self.nonce, "nonce").encoded()
 
     def signing_message(self, chain: Union[str, bytes]) -> bytes:
         """``DML-VOUCHER`` ‖ chain id ‖ encoded voucher."""
         chain_bytes = bytes.fromhex(chain) if isinstance(chain, str) else bytes(chain)
-        return VOUCHER_DOMAIN + Writer().fixed(chain_bytes, 32, "chain id").bytes() + self.encode()
+        return VOUCHER_DOMAIN + Writer().fixed(chain_bytes, 32, "chain id").encoded() + self.encode()
 
     def sign(self, key: SigningKey, chain: Union[str, bytes]) -> bytes:
         return key.sign(self.signing_message(chain))
@@ -462,7 +462,7 @@ class RunReceipt:
     def signing_message(self) -> bytes:
         return (Writer().raw(RECEIPT_DOMAIN).fixed(self.algorithm, 32, "algorithm").fixed(self.input_digest, 32, "input digest")
                 .fixed(self.output_digest, 32, "output digest").u64(self.fuel_used, "fuel used").fixed(self.device, 32, "device")
-                .fixed(self.nonce, 32, "nonce").bytes())
+                .fixed(self.nonce, 32, "nonce").encoded())
 
     def signed(self, key: SigningKey) -> "RunReceipt":
         if bytes(key.public_key) != bytes(self.device):
@@ -473,7 +473,7 @@ class RunReceipt:
     def verify(self) -> bool:
         return verify_signature(self.device, self.signing_message(), self.signature)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         """The JSON form the API takes (``RunReceipt`` in openapi.json)."""
         return {
             "algorithm": self.algorithm.hex(), "inputDigest": self.input_digest.hex(), "outputDigest": self.output_digest.hex(),

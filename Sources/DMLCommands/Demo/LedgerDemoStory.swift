@@ -5,24 +5,10 @@ import DMLNode
 import DMLStore
 import Foundation
 
-/// `dml demo`: DML's main job for now — a scripted story on a fresh local chain that shows
-/// what the ledger guarantees: transfers, refused transactions that change nothing, roles,
-/// an upgrade mid-history, a restart from the durable log, and verification from genesis.
-struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Play a scripted ledger story on a fresh local chain.")
-
-    @Option(help: "Folder for the demo chain (wiped at start).") var data: String = ".dml/demo"
-
-    func run() async throws {
-        try? FileManager.default.removeItem(atPath: data)
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let story = DemoStory(location: .sqlite(path: data + "/ledger.sqlite"))
-        try await story.play()
-        print("\nThe chain is in \(data)/ledger.sqlite — try: swift run dml ledger verify --data \(data)")
-    }
-}
-
-struct DemoStory {
+/// `dml demo --ledger-story`: the ledger's guarantees on a chain of their own — transfers, refused
+/// transactions that change nothing, roles, an upgrade mid-history, a restart from the durable
+/// log, and verification from genesis.
+struct LedgerDemoStory {
     let location: DatabaseLocation
     let alice = AccountKey.insecureDerived(from: "demo-alice")
     let bob = AccountKey.insecureDerived(from: "demo-bob")
