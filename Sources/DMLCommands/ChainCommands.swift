@@ -130,7 +130,8 @@ struct BlockCommand: AsyncParsableCommand {
 
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ledger", abstract: "Verify the chain, or run a seeded simulation.", subcommands: [Verify.self, Simulate.self, Stress.self])
+        commandName: "ledger", abstract: "Verify, back up or restore the chain, or run a seeded simulation.",
+        subcommands: [Verify.self, Backup.self, Restore.self, Simulate.self, Stress.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -151,6 +152,51 @@ struct LedgerCommand: AsyncParsableCommand {
             } catch let failure as ChainVerifier.Failure {
                 await log.close()
                 throw CommandFailure("\(failure)")
+            }
+        }
+    }
+
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the block log to one sealed file (safe while `dml serve` runs; see docs/operations.md).")
+        @OptionGroup var options: DataOptions
+        @Option(help: "The backup file to write (replaced only once complete).") var out: String
+
+        func run() async throws {
+            let log = try await BlockLog.open(options.location, logger: quietLogger())
+            do {
+                let summary = try await LedgerBackup.write(log: log, to: out)
+                await log.close()
+                print("backed up \(summary.blocks) blocks (head \(summary.head.height) \(summary.head.hash.short)…) to \(out): \(summary.bytes) bytes")
+            } catch {
+                await log.close()
+                throw CommandFailure("\(error)")
+            }
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore a backup into an empty data folder (or DATABASE_URL) and verify it from genesis.")
+        @OptionGroup var options: DataOptions
+        @Option(name: .customLong("from"), help: "The backup file (from `dml ledger backup`).") var backup: String
+
+        func run() async throws {
+            try FileManager.default.createDirectory(atPath: options.data, withIntermediateDirectories: true)
+            let log = try await BlockLog.open(options.location, logger: quietLogger())
+            do {
+                let report = try await LedgerBackup.restore(from: backup, into: log)
+                await log.close()
+                print("restored and verified \(report.blocks) blocks, \(report.transactions) transactions into \(options.location)")
+                print("head \(report.head.height) \(report.head.hash)  state root \(report.head.stateRoot)")
+                guard report.invariantViolations.isEmpty else {
+                    throw CommandFailure("invariants broken:\n  " + report.invariantViolations.joined(separator: "\n  "))
+                }
+            } catch let failure as CommandFailure {
+                throw failure
+            } catch {
+                await log.close()
+                throw CommandFailure("\(error)")
             }
         }
     }

@@ -58,6 +58,47 @@ import Testing
         #expect(missing.error.contains("no block 99"))
     }
 
+    @Test("a backup restores into an empty folder, verified from genesis; damaged, truncated or misplaced restores change nothing")
+    func backupAndRestore() async throws {
+        let data = Fixtures.temporaryDirectory(), copy = Fixtures.temporaryDirectory() + "/restored"
+        #expect(try dml("init", data: data).status == 0)
+        #expect(try dml("keys", "create", "bob", data: data).status == 0)
+        for amount in ["1", "2.5", "3"] {
+            #expect(try dml("transfer", "--from", "admin", "--to", "bob", "--amount", amount, data: data).status == 0)
+        }
+        let file = data + "/chain.dmlbackup"
+        let backup = try dml("ledger", "backup", "--out", file, data: data)
+        #expect(backup.status == 0, "\(backup.error)")
+        #expect(backup.output.contains("backed up 4 blocks"))
+        let restored = try dml("ledger", "restore", "--from", file, data: copy)
+        #expect(restored.status == 0, "\(restored.error)")
+        #expect(restored.output.contains("restored and verified 4 blocks, 3 transactions"))
+        // Keys are not in a backup (they are kept apart): Bob is found by his address.
+        let bob = try #require(try dml("keys", "list", data: data).output.split(separator: "\n")
+            .first { $0.hasPrefix("bob ") }?.split(separator: " ").last.map(String.init))
+        #expect(try dml("balance", bob, data: copy).output.contains("free  6.5 DML"))
+        let original = try dml("ledger", "verify", data: data).output, again = try dml("ledger", "verify", data: copy).output
+        #expect(original.split(separator: "\n").dropFirst().first == again.split(separator: "\n").dropFirst().first, "same head and root")
+
+        // Into a folder that already holds a chain: refused.
+        let occupied = try dml("ledger", "restore", "--from", file, data: data)
+        #expect(occupied.status != 0 && occupied.error.contains("already holds a chain"))
+        // One flipped byte, or a cut file: refused before anything is written.
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+        bytes[bytes.count / 2] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: file + ".flipped"))
+        try Data(bytes.prefix(bytes.count - 7)).write(to: URL(fileURLWithPath: file + ".cut"))
+        for (damaged, folder) in [(file + ".flipped", "f"), (file + ".cut", "c")] {
+            let target = Fixtures.temporaryDirectory() + "/" + folder
+            let refused = try dml("ledger", "restore", "--from", damaged, data: target)
+            #expect(refused.status != 0 && refused.error.contains("seal does not match"), "\(refused.error)")
+            let genesis = try dml("block", "0", data: target)
+            #expect(genesis.status != 0, "nothing restored: \(genesis.output)")
+        }
+        let notBackup = try dml("ledger", "restore", "--from", data + "/keys/bob.key", data: Fixtures.temporaryDirectory())
+        #expect(notBackup.status != 0 && notBackup.error.contains("not a DML backup"))
+    }
+
     @Test("dml demo plays the whole marketplace, and again on the same folder; the ledger story still runs")
     func theDemoRunsTwiceCleanly() async throws {
         let data = Fixtures.temporaryDirectory() + "/demo"
