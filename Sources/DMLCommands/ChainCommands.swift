@@ -182,16 +182,19 @@ struct LedgerCommand: AsyncParsableCommand {
         @Option(name: .customLong("from"), help: "The backup file (from `dml ledger backup`).") var backup: String
 
         func run() async throws {
-            try FileManager.default.createDirectory(atPath: options.data, withIntermediateDirectories: true)
+            if case .sqlite = options.location {
+                try FileManager.default.createDirectory(atPath: options.data, withIntermediateDirectories: true)
+            }
             let log = try await BlockLog.open(options.location, logger: quietLogger())
             do {
                 let report = try await LedgerBackup.restore(from: backup, into: log)
                 await log.close()
+                guard report.invariantViolations.isEmpty else {
+                    throw CommandFailure("the restored chain breaks invariants (discard \(options.location)):\n  "
+                                         + report.invariantViolations.joined(separator: "\n  "))
+                }
                 print("restored and verified \(report.blocks) blocks, \(report.transactions) transactions into \(options.location)")
                 print("head \(report.head.height) \(report.head.hash)  state root \(report.head.stateRoot)")
-                guard report.invariantViolations.isEmpty else {
-                    throw CommandFailure("invariants broken:\n  " + report.invariantViolations.joined(separator: "\n  "))
-                }
             } catch let failure as CommandFailure {
                 throw failure
             } catch {

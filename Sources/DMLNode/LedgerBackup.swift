@@ -3,6 +3,9 @@ import DMLCore
 import DMLLedger
 import DMLStore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A backup of the block log as one file, whatever the database: the chain spec and every block
 /// in canonical bytes, sealed by a SHA-256 of everything before it. Restoring writes the blocks
@@ -47,7 +50,8 @@ public enum LedgerBackup {
             try emit(framed(spec.canonicalBytes))
             var next: UInt64 = 0, head: BlockHeader?
             while next <= headHeight {
-                let page = try await log.blocks(from: next, limit: 500)
+                // The log may grow while this runs (a live server): the backup stops at the head it saw.
+                let page = try await log.blocks(from: next, limit: Int(min(500, headHeight + 1 - next)))
                 guard let last = page.last else { break }
                 for block in page {
                     guard block.height == next else { throw Failure("the log skips from height \(next) to \(block.height)") }
@@ -66,8 +70,8 @@ public enum LedgerBackup {
             written += digest.count
             try file.synchronize()
             try file.close()
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: partial, toPath: path)
+            // rename(2) replaces an older backup atomically: there is always a whole file at `path`.
+            guard rename(partial, path) == 0 else { throw Failure("cannot move \(partial) to \(path): errno \(errno)") }
             return Summary(blocks: next, head: head, bytes: written)
         } catch {
             try? file.close()
@@ -110,14 +114,21 @@ public enum LedgerBackup {
             let block = try Block(canonicalBytes: try reader.readFixed(Int(length), "block"))
             guard block.height == height else { throw Failure("record \(height) holds block \(block.height)") }
             if height == 0 {
+                // From here on the target holds blocks: a failure says to discard it.
                 guard block == genesis else { throw Failure("the backup's genesis block is not the one its chain spec makes") }
                 try await log.initialize(spec: spec, genesis: genesis)
             } else {
-                try await log.append(block)
+                do { try await log.append(block) } catch {
+                    throw Failure("writing block \(height) failed (\(error)); discard \(log.location) before trying again")
+                }
             }
             height += 1
         }
-        return try await ChainVerifier.verify(log: log)
+        do {
+            return try await ChainVerifier.verify(log: log)
+        } catch {
+            throw Failure("the restored blocks do not verify (\(error)); discard \(log.location) before trying again")
+        }
     }
 
     private static func framed(_ bytes: [UInt8]) -> [UInt8] {

@@ -26,8 +26,10 @@ import Testing
         }
         #expect(checked >= 30, "found only \(checked) documented dml commands")
         // The check can fail: a stale subcommand or option is refused.
-        #expect(throws: (any Error).self) { try DML.parseAsRoot(Self.dmlArguments("dml ledger rewind --data x")) }
-        #expect(throws: (any Error).self) { try DML.parseAsRoot(Self.dmlArguments("swift run dml demo --colour")) }
+        let stale = try #require(Self.dmlArguments("dml ledger rewind --data x"))
+        let unknown = try #require(Self.dmlArguments("swift run dml demo --colour"))
+        #expect(throws: (any Error).self) { try DML.parseAsRoot(stale) }
+        #expect(throws: (any Error).self) { try DML.parseAsRoot(unknown) }
     }
 
     /// Lines inside shell code blocks (```sh, bash, shell, console), `\` continuations joined.

@@ -15,7 +15,7 @@ struct Demo: AsyncParsableCommand {
             DIR/reports. Run it from the repository's root (it uses examples/).
             """)
 
-    @Option(help: "Folder for the demo (wiped at start; serve it again later with `dml serve --data DIR`).")
+    @Option(help: "Folder for the demo (emptied at start if the demo made it; serve it again later with `dml serve --data DIR`).")
     var data: String = ".dml/demo"
     @Flag(help: "Keep the server (and its web console) running afterwards, until Ctrl-C.") var serve = false
     @Option(help: "Port for the server (default: 8080 with --serve, else any free port).") var port: Int?
@@ -25,8 +25,9 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         if ledgerStory {
-            try? FileManager.default.removeItem(atPath: data)
+            try MarketplaceDemo.clearFolder(data)
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: data + "/" + MarketplaceDemo.marker, contents: Data("made by dml demo\n".utf8))
             try await LedgerDemoStory(location: .sqlite(path: data + "/ledger.sqlite")).play()
             print("\nThe chain is in \(data)/ledger.sqlite — try: dml ledger verify --data \(data)")
             return

@@ -60,11 +60,18 @@ final class DemoStage: @unchecked Sendable {
                                               ledgerConfiguration: ledgerConfiguration, database: database,
                                               configuration: configuration, logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let running = Task { try await server.run { continuation.yield($0) } }
+        let running = Task {
+            // Finished either way, so a server that fails to bind ends the wait below.
+            defer { continuation.finish() }
+            try await server.run { continuation.yield($0) }
+        }
         var iterator = ports.makeAsyncIterator()
         guard let bound = await iterator.next(), bound > 0 else {
             running.cancel()
-            throw CommandFailure("the demo's server did not start (is port \(port) taken?)")
+            let reason = if case .failure(let error) = await running.result { "\(error)" } else { "it stopped" }
+            await database.close()
+            await chain.close()
+            throw CommandFailure("the demo's server did not start on port \(port): \(reason)")
         }
         return DemoStage(folder: folder, chain: chain, server: server, database: database, admin: admin, port: bound, running: running)
     }

@@ -13,7 +13,7 @@ extension MarketplaceDemo {
     func runDeviceJob(algorithm: Int) async throws -> String {
         let count = cast.devices.count
         narrator.act("A device job: \(count) devices run the digit classifier on their own images; each result is checked and paid; a report is written")
-        let rows = try files.digitsRows()
+        let rows = try await files.digitsRows()
         let created = try await json(cast.requester, "POST", "/v1/jobs", [
             "algorithm": algorithm, "devices": count, "rewardPerDevice": "1000000000",
             "deadlineMilliseconds": LedgerService.wallClockMilliseconds() + 600_000,
@@ -58,7 +58,7 @@ extension MarketplaceDemo {
     func runFederatedTraining() async throws -> [String] {
         let count = cast.devices.count
         narrator.act("Federated training on the digits: \(count) devices train one model together; secure aggregation hides each update, DP-SGD bounds what any record can reveal")
-        var experiments = DigitsExperiments(all: try Dataset.csv(try files.digitsRows().joined(separator: "\n"), scale: 1.0 / 16))
+        var experiments = DigitsExperiments(all: try Dataset.csv(try await files.digitsRows().joined(separator: "\n"), scale: 1.0 / 16))
         experiments.devices = count
         experiments.rounds = options.federatedRounds
         var plan = try experiments.privatePlan()
@@ -82,7 +82,7 @@ extension MarketplaceDemo {
 
         // Each device trains in a process of its own (`dml fl worker`), as it would on a phone:
         // training is CPU-bound, and ten trainers inside the server's process would starve it.
-        let dropperBefore = await stage.balance(cast.devices[count - 1].account)
+        let before = await cast.devices.asyncMap { await self.stage.balance($0.account) }
         var workers: [DemoChildProcess] = []
         defer { workers.forEach { $0.stop() } }
         for (index, folder) in cast.deviceFolders.enumerated() {
@@ -124,13 +124,19 @@ extension MarketplaceDemo {
         narrator.done("accuracy by round: " + curve.map { String(format: "%.2f", $0) }.joined(separator: " ") + "  " + Self.sparkline(curve))
         narrator.done("every round: \(records.map { "\($0["devices"] ?? "?")" }.joined(separator: ",")) devices aggregated, "
                       + "dropouts \(records.map { "\($0["dropouts"] ?? "?")" }.joined(separator: ",")); each survivor earned 0.1 DML a round, "
-                      + "the vanishing device nothing (\(dropperBefore) before, \(await stage.balance(cast.devices[count - 1].account)) after)")
+                      + "the vanishing device nothing")
+        let after = await cast.devices.asyncMap { await self.stage.balance($0.account) }
+        let earned = zip(before, after).map { $1.baseUnits - $0.baseUnits }
+        let aggregated = records.compactMap { $0["devices"] as? Int }.reduce(0, +)
+        guard earned.reduce(0, +) == UInt64(aggregated) * 100_000_000, earned.last == 0 else {
+            throw CommandFailure("federated payments \(earned) differ from 0.1 DML per aggregated device per round")
+        }
         let html = try await requester.send("GET", "/v1/federated/\(job)/report?format=html")
         let model = try await requester.send("GET", "/v1/federated/\(job)/model")
         let paths = [try keep(html, as: "federated-\(job)-report.html", what: "the federated report (HTML: accuracy, loss and devices by round, ε)"),
                      try keep(model, as: "federated-\(job)-model.dmlw", what: "the trained model (DMLW weights, docs/learning.md)")]
         let listing = try await json(cast.requester, "POST", "/v1/federated/\(job)/publish", [
-            "title": "Digits classifier trained by ten devices", "description": "Softmax over 8×8 digits; FedAvg with secure aggregation and DP-SGD.",
+            "title": "Digits classifier trained by federated devices", "description": "Softmax over 8×8 digits; FedAvg with secure aggregation and DP-SGD.",
             "price": "1000000000", "tags": ["digits", "federated"],
         ] as [String: Any])
         narrator.done("the requester listed the final model in the marketplace as algorithm \(listing["id"] ?? "?")")
@@ -168,9 +174,15 @@ final class DemoChildProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// The exit status; cancelled, it stops the child and answers -1 (never reading the status
+    /// of a child still running, which Foundation traps on).
     func exitStatus() async -> Int32 {
-        for await status in exited { return status }
-        return process.terminationStatus
+        await withTaskCancellationHandler {
+            for await status in exited { return status }
+            return -1
+        } onCancel: { [process] in
+            if process.isRunning { process.terminate() }
+        }
     }
 
     func stop() {

@@ -17,7 +17,7 @@ extension MarketplaceDemo {
 
     func publishAndReviewAlgorithms() async throws -> PublishedAlgorithms {
         narrator.act("Algorithms: two developers publish WebAssembly algorithms, a moderator reviews them, the requester buys one")
-        if try files.buildAlgorithmsIfNeeded() {
+        if try await files.buildAlgorithmsIfNeeded() {
             narrator.done("built the example algorithms from C to WebAssembly (examples/algorithms/build.sh)")
         }
         let digitsPackage = try AlgorithmPackage.pack(folder: files.package("digits"))
@@ -91,6 +91,10 @@ extension MarketplaceDemo {
         _ = try await json(cast.requester, "POST", "/v1/bounties/\(id)/winners",
                            ["winners": [cast.ada.account.address, cast.grace.account.address]])
         _ = try await json(cast.requester, "POST", "/v1/bounties/\(id)/payout")
+        guard await stage.balance(cast.ada.account).baseUnits == before.0.baseUnits + 30_000_000_000,
+              await stage.balance(cast.grace.account).baseUnits == before.1.baseUnits + 10_000_000_000 else {
+            throw CommandFailure("the payout did not pay 30 DML to Ada and 10 DML to Grace")
+        }
         let shown = try await json(cast.requester, "GET", "/v1/bounties/\(id)")
         narrator.done("winners picked and paid (status \(shown["status"] ?? "?")): Ada \(before.0) → \(await stage.balance(cast.ada.account)), "
                       + "Grace \(before.1) → \(await stage.balance(cast.grace.account))")
@@ -147,7 +151,7 @@ extension MarketplaceDemo {
             throw CommandFailure("the validator sees no result")
         }
         let input = try InputCodec.input(fromFile: Array(submitted.utf8), schema: statsPackage.manifest.input, dropColumns: 1)
-        let run = Sandbox().runBlocking(statsPackage, input: input)
+        let run = await Sandbox().run(statsPackage, input: input)
         let counts = OutputCodec.vector(run.output).enumerated().filter { $0.offset % 5 == 0 }.map(\.element)
         let complete = run.outcome == .completed && counts.count == 30 && counts.allSatisfy { $0 == 6 }
         _ = try await json(cast.validator, "POST", "/v1/tasks/\(custom)/validations", [

@@ -21,11 +21,26 @@ extension MarketplaceDemo {
         environment.removeValue(forKey: "DATABASE_URL")
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         var nodes: [StorageNodeProcess] = []
-        defer { nodes.forEach { $0.stop() } }
-        for index in 1...3 {
-            nodes.append(try StorageNodeProcess(executable: executable, data: options.folder + "/storage/node-\(index)",
-                                                chain: options.folder, environment: environment))
+        do {
+            for index in 1...3 {
+                let data = options.folder + "/storage/node-\(index)", chain = options.folder, environment = environment
+                nodes.append(try await offPool {
+                    try StorageNodeProcess(executable: executable, data: data, chain: chain, environment: environment)
+                })
+            }
+            try await runCluster(nodes: nodes, providers: providers, manager: manager, archive: archive, artifacts: artifacts)
+        } catch {
+            let running = nodes
+            _ = try? await offPool { running.forEach { $0.stop() } }
+            throw error
         }
+        let running = nodes
+        _ = try await offPool { running.forEach { $0.stop() } }
+        narrator.done("the storage nodes stopped; their blobs stay in \(options.folder)/storage")
+    }
+
+    private func runCluster(nodes: [StorageNodeProcess], providers: [AccountKey], manager: AccountKey, archive: AccountKey,
+                            artifacts: [String]) async throws {
         narrator.done("three node processes started (\(nodes.map(\.url).joined(separator: ", "))), each following the chain's log")
 
         for (provider, node) in zip(providers, nodes) {

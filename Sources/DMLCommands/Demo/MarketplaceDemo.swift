@@ -40,8 +40,9 @@ final class MarketplaceDemo: @unchecked Sendable {
     }
 
     func play() async throws {
-        try? FileManager.default.removeItem(atPath: options.folder)
+        try Self.clearFolder(options.folder)
         try FileManager.default.createDirectory(atPath: options.folder + "/reports", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: options.folder + "/" + Self.marker, contents: Data("made by dml demo\n".utf8))
         narrator.act("The stage: a fresh development chain and the API server, in \(options.folder)")
         stage = try await DemoStage.open(folder: options.folder, port: options.port, timing: .init())
         narrator.done("serving chain \(stage.chainID.short)… on \(stage.base.absoluteString) — the console is at \(stage.base.absoluteString)/console/")
@@ -76,6 +77,18 @@ final class MarketplaceDemo: @unchecked Sendable {
         }
     }
 
+    /// Marks a folder as the demo's, so that a run wipes only what a run made.
+    static let marker = "DML-DEMO"
+
+    /// Empties `folder` for a new run — only if it is missing, empty or the demo's own.
+    static func clearFolder(_ folder: String) throws {
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        guard contents.isEmpty || contents.contains(marker) else {
+            throw CommandFailure("\(folder) holds something the demo did not make; pass another --data (the demo wipes its folder)")
+        }
+        if !contents.isEmpty { try FileManager.default.removeItem(atPath: folder) }
+    }
+
     // MARK: Act: the people
 
     func meetTheCast() async throws {
@@ -84,7 +97,7 @@ final class MarketplaceDemo: @unchecked Sendable {
         let moderator = try await stage.person("moderator"), clinic = try await stage.person("clinic")
         let validator = try await stage.person("validator")
         let taskWorkers = [try await stage.person("wes"), try await stage.person("wu")]
-        narrator.done("seven people signed up with email and password, confirmed and signed in; the server keeps their keys")
+        narrator.done("eight people signed up with email and password, confirmed and signed in; the server keeps their keys")
         try await stage.submitSigned(RolesCall.grant(.moderator, to: moderator.account).call, by: stage.admin)
         narrator.done("the chain's admin made \(moderator.name) a moderator (a signed Roles.grant)")
         try await stage.fund([requester.account], tokens: 1_000)
@@ -146,8 +159,18 @@ struct DemoFiles: Sendable {
         throw CommandFailure("the demo needs the repository's examples/ folder: run it from the repository's root")
     }
 
-    /// The example packages, built from C with clang when they are missing.
-    func buildAlgorithmsIfNeeded() throws -> Bool {
+    /// The example packages, built from C with clang when they are missing (off the cooperative
+    /// pool: the child's output is read and waited for on a thread of its own).
+    func buildAlgorithmsIfNeeded() async throws -> Bool {
+        try await offPool { try buildAlgorithmsBlocking() }
+    }
+
+    /// The digits dataset's rows (64 pixels then the label).
+    func digitsRows() async throws -> [String] {
+        try await offPool { try digitsRowsBlocking() }
+    }
+
+    private func buildAlgorithmsBlocking() throws -> Bool {
         let missing = ["digits", "column-stats"].contains {
             !FileManager.default.fileExists(atPath: package($0).appendingPathComponent("manifest.json").path)
         }
@@ -168,8 +191,8 @@ struct DemoFiles: Sendable {
         return true
     }
 
-    /// The digits dataset's rows (64 pixels then the label), decompressed with gzip.
-    func digitsRows() throws -> [String] {
+    /// Decompressed with gzip.
+    private func digitsRowsBlocking() throws -> [String] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", "gzip -dc \"$0\"", digitsCSV.path]
@@ -180,5 +203,13 @@ struct DemoFiles: Sendable {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw CommandFailure("could not read \(digitsCSV.path)") }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
+
+/// Runs blocking work (child processes, sandbox runs) on a Dispatch thread, not on one of the
+/// cooperative pool's few threads, which the server in this same process needs.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
     }
 }

@@ -85,6 +85,9 @@ struct ConsoleFiles: Sendable {
               let contentType = Self.contentTypes[String(relative[relative.index(after: dot)...]).lowercased()]
         else { return nil }
         let url = parts.reduce(root) { $0.appendingPathComponent(String($1)) }
+        // A link inside the folder (to a file or a directory) must not lead outside it.
+        let realRoot = root.resolvingSymlinksInPath().path
+        guard url.resolvingSymlinksInPath().path.hasPrefix(realRoot + "/") else { return nil }
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
               attributes[.type] as? FileAttributeType == .typeRegular,
               let size = attributes[.size] as? Int, size <= Self.maxFileBytes
