@@ -139,20 +139,13 @@ struct LedgerCommand: AsyncParsableCommand {
         @OptionGroup var options: DataOptions
 
         func run() async throws {
-            let log = try await BlockLog.open(options.location, logger: quietLogger())
-            do {
-                let report = try await ChainVerifier.verify(log: log)
-                await log.close()
-                print("verified \(report.blocks) blocks, \(report.transactions) transactions")
-                print("head \(report.head.height) \(report.head.hash)  state root \(report.head.stateRoot)")
-                guard report.invariantViolations.isEmpty else {
-                    throw CommandFailure("invariants broken:\n  " + report.invariantViolations.joined(separator: "\n  "))
-                }
-                print("invariants hold")
-            } catch let failure as ChainVerifier.Failure {
-                await log.close()
-                throw CommandFailure("\(failure)")
+            let report = try await options.withLog { try await ChainVerifier.verify(log: $0) }
+            print("verified \(report.blocks) blocks, \(report.transactions) transactions")
+            print("head \(report.head.height) \(report.head.hash)  state root \(report.head.stateRoot)")
+            guard report.invariantViolations.isEmpty else {
+                throw CommandFailure("invariants broken:\n  " + report.invariantViolations.joined(separator: "\n  "))
             }
+            print("invariants hold")
         }
     }
 
@@ -163,15 +156,8 @@ struct LedgerCommand: AsyncParsableCommand {
         @Option(help: "The backup file to write (replaced only once complete).") var out: String
 
         func run() async throws {
-            let log = try await BlockLog.open(options.location, logger: quietLogger())
-            do {
-                let summary = try await LedgerBackup.write(log: log, to: out)
-                await log.close()
-                print("backed up \(summary.blocks) blocks (head \(summary.head.height) \(summary.head.hash.short)…) to \(out): \(summary.bytes) bytes")
-            } catch {
-                await log.close()
-                throw CommandFailure("\(error)")
-            }
+            let summary = try await options.withLog { try await LedgerBackup.write(log: $0, to: out) }
+            print("backed up \(summary.blocks) blocks (head \(summary.head.height) \(summary.head.hash.short)…) to \(out): \(summary.bytes) bytes")
         }
     }
 
@@ -185,22 +171,13 @@ struct LedgerCommand: AsyncParsableCommand {
             if case .sqlite = options.location {
                 try FileManager.default.createDirectory(atPath: options.data, withIntermediateDirectories: true)
             }
-            let log = try await BlockLog.open(options.location, logger: quietLogger())
-            do {
-                let report = try await LedgerBackup.restore(from: backup, into: log)
-                await log.close()
-                guard report.invariantViolations.isEmpty else {
-                    throw CommandFailure("the restored chain breaks invariants (discard \(options.location)):\n  "
-                                         + report.invariantViolations.joined(separator: "\n  "))
-                }
-                print("restored and verified \(report.blocks) blocks, \(report.transactions) transactions into \(options.location)")
-                print("head \(report.head.height) \(report.head.hash)  state root \(report.head.stateRoot)")
-            } catch let failure as CommandFailure {
-                throw failure
-            } catch {
-                await log.close()
-                throw CommandFailure("\(error)")
+            let report = try await options.withLog { try await LedgerBackup.restore(from: backup, into: $0) }
+            guard report.invariantViolations.isEmpty else {
+                throw CommandFailure("the restored chain breaks invariants (discard \(options.location)):\n  "
+                                     + report.invariantViolations.joined(separator: "\n  "))
             }
+            print("restored and verified \(report.blocks) blocks, \(report.transactions) transactions into \(options.location)")
+            print("head \(report.head.height) \(report.head.hash)  state root \(report.head.stateRoot)")
         }
     }
 

@@ -26,6 +26,20 @@ struct DataOptions: ParsableArguments {
     var location: DatabaseLocation { DatabaseLocation.resolve(dataDirectory: data) }
     var keys: KeyStore { KeyStore(dataDirectory: data) }
 
+    /// Opens the block log, runs `body` on it and closes it on every path; an error becomes a
+    /// `CommandFailure` with its own description.
+    func withLog<T>(_ body: (BlockLog) async throws -> T) async throws -> T {
+        let log = try await BlockLog.open(location, logger: quietLogger())
+        do {
+            let value = try await body(log)
+            await log.close()
+            return value
+        } catch {
+            await log.close()
+            throw error as? CommandFailure ?? CommandFailure("\(error)")
+        }
+    }
+
     func openChain(spec: ChainSpec? = nil, configuration: LedgerService.Configuration = .init()) async throws -> LocalChain {
         try await LocalChain.open(location, spec: spec, configuration: configuration, logger: quietLogger())
     }

@@ -85,22 +85,19 @@ struct RoundBench: AsyncParsableCommand {
 
         let clock = ContinuousClock()
         let start = clock.now
-        var processes: [Process] = []
+        var processes: [ChildProcess] = []
         for (index, part) in experiments.partition(nonIID: nonIid).enumerated() {
             let input = "\(folder)/device-\(index).csv"
             try part.csvText().write(toFile: input, atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["fl", "worker", "--server", base.absoluteString, "--data", "\(folder)/device-\(index)", "--input", input,
-                                 "--job", "\(job)", "--wait", "10", "--dropout-rate", String(dropoutRate)]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            processes.append(process)
+            processes.append(try ChildProcess(
+                arguments: ["fl", "worker", "--server", base.absoluteString, "--data", "\(folder)/device-\(index)", "--input", input,
+                            "--job", "\(job)", "--wait", "10", "--dropout-rate", String(dropoutRate)],
+                log: nil))
         }
-        for process in processes { process.waitUntilExit() }
+        var statuses: [Int32] = []
+        for process in processes { statuses.append(await process.exitStatus()) }
         let total = (clock.now - start) / .seconds(1)
-        guard processes.allSatisfy({ $0.terminationStatus == 0 }) else { throw CommandFailure("a worker failed") }
+        guard statuses.allSatisfy({ $0 == 0 }) else { throw CommandFailure("a worker failed") }
         let report = try JSONSerialization.jsonObject(with: try await requester.send("GET", "/v1/federated/\(job)/report?format=json")) as? [String: Any]
         let records = report?["rounds"] as? [[String: Any]] ?? []
         print("round | devices | dropouts | wall seconds | accuracy")

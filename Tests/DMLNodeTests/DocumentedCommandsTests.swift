@@ -32,14 +32,14 @@ import Testing
         #expect(throws: (any Error).self) { try DML.parseAsRoot(unknown) }
     }
 
-    /// Lines inside shell code blocks (```sh, bash, shell, console), `\` continuations joined.
+    /// Lines inside shell code blocks (```sh, bash, shell, console; indented too), `\` continuations joined.
     static func codeLines(_ text: String) -> [String] {
         var lines: [String] = [], inside = false, fenced = false, pending = ""
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = String(raw)
-            if line.hasPrefix("```") {
+            let line = String(raw), trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("```") {  // fences may be indented, inside a list
                 fenced.toggle()
-                inside = fenced && ["sh", "bash", "shell", "console"].contains(line.dropFirst(3).trimmingCharacters(in: .whitespaces))
+                inside = fenced && ["sh", "bash", "shell", "console"].contains(trimmed.dropFirst(3).trimmingCharacters(in: .whitespaces))
                 continue
             }
             guard inside else { continue }

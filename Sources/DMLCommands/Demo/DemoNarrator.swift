@@ -37,11 +37,7 @@ final class DemoNarrator: @unchecked Sendable {
         }
     }
 
-    var elapsed: String {
-        let seconds = Double((ContinuousClock.now - started).components.seconds)
-            + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-        return String(format: "%.1f s", seconds)
-    }
+    var elapsed: String { String(format: "%.1f s", (ContinuousClock.now - started) / .seconds(1)) }
 
     private func write(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))

@@ -27,13 +27,8 @@ final class DemoStage: @unchecked Sendable {
     var base: URL { URL(string: "http://127.0.0.1:\(port)")! }
     var chainID: Hash256 { chain.service.chainID }
 
-    struct Timing {
-        var federatedJoinMilliseconds: UInt64 = 15_000
-        var federatedPhaseMilliseconds: UInt64 = 3_000
-    }
-
     /// Opens a new chain in `folder` (which must be empty) and starts serving it on `port` (0: any).
-    static func open(folder: String, port: Int, timing: Timing) async throws -> DemoStage {
+    static func open(folder: String, port: Int) async throws -> DemoStage {
         let keys = KeyStore(dataDirectory: folder)
         let admin = try keys.create("admin")
         let location = DatabaseLocation.sqlite(path: (folder as NSString).appendingPathComponent("ledger.sqlite"))
@@ -54,8 +49,10 @@ final class DemoStage: @unchecked Sendable {
         configuration.signInRateLimit = .init(perSecond: 20, burst: 100)
         configuration.jobWaitMaxSeconds = 5
         configuration.algorithmRunner = ChildProcessSandbox.ofThisExecutable()
-        configuration.federatedJoinMilliseconds = timing.federatedJoinMilliseconds
-        configuration.federatedPhaseMilliseconds = timing.federatedPhaseMilliseconds
+        // Devices join within 15 s; a phase waits 3 s for a device that vanished (ten trainer
+        // processes on two cores, in a debug build, answer well inside that).
+        configuration.federatedJoinMilliseconds = 15_000
+        configuration.federatedPhaseMilliseconds = 3_000
         let server = try await APIServer.make(ledger: LedgerAccess(sequencing: chain, logger: logger), lock: nil, location: location,
                                               ledgerConfiguration: ledgerConfiguration, database: database,
                                               configuration: configuration, logger: logger)

@@ -83,12 +83,12 @@ extension MarketplaceDemo {
         // Each device trains in a process of its own (`dml fl worker`), as it would on a phone:
         // training is CPU-bound, and ten trainers inside the server's process would starve it.
         let before = await cast.devices.asyncMap { await self.stage.balance($0.account) }
-        var workers: [DemoChildProcess] = []
+        var workers: [ChildProcess] = []
         defer { workers.forEach { $0.stop() } }
         for (index, folder) in cast.deviceFolders.enumerated() {
             let input = folder.appendingPathComponent("labelled-digits.csv")
             try experiments.partition(nonIID: false)[index].csvText().write(to: input, atomically: true, encoding: .utf8)
-            workers.append(try DemoChildProcess(
+            workers.append(try ChildProcess(
                 arguments: ["fl", "worker", "--server", stage.base.absoluteString, "--data", folder.path, "--input", input.path,
                             "--job", "\(job)", "--wait", "5"] + (index == count - 1 ? ["--dropout-rate", "1"] : []),
                 log: folder.appendingPathComponent("fl-worker.log")))
@@ -100,7 +100,7 @@ extension MarketplaceDemo {
             for worker in workers {
                 group.addTask {
                     let status = await worker.exitStatus()
-                    guard status == 0 else { throw CommandFailure("a device's `dml fl worker` failed (\(status)); see \(worker.log.path)") }
+                    guard status == 0 else { throw CommandFailure("a device's `dml fl worker` failed (\(status)); see \(worker.log?.path ?? "its log")") }
                 }
             }
             group.addTask {
@@ -147,45 +147,5 @@ extension MarketplaceDemo {
     static func sparkline(_ values: [Double]) -> String {
         let ticks = Array("▁▂▃▄▅▆▇█")
         return String(values.map { ticks[min(ticks.count - 1, max(0, Int(($0 * Double(ticks.count)).rounded(.down))))] })
-    }
-}
-
-/// A `dml` child process of this same executable, its output in a log file, awaited without
-/// blocking a thread.
-final class DemoChildProcess: @unchecked Sendable {
-    let process = Process()
-    let log: URL
-    private let exited: AsyncStream<Int32>
-
-    init(arguments: [String], log: URL) throws {
-        self.log = log
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = arguments
-        guard FileManager.default.createFile(atPath: log.path, contents: nil) else { throw CommandFailure("cannot create \(log.path)") }
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        exited = stream
-        process.terminationHandler = { process in
-            continuation.yield(process.terminationStatus)
-            continuation.finish()
-        }
-        try process.run()
-    }
-
-    /// The exit status; cancelled, it stops the child and answers -1 (never reading the status
-    /// of a child still running, which Foundation traps on).
-    func exitStatus() async -> Int32 {
-        await withTaskCancellationHandler {
-            for await status in exited { return status }
-            return -1
-        } onCancel: { [process] in
-            if process.isRunning { process.terminate() }
-        }
-    }
-
-    func stop() {
-        if process.isRunning { process.terminate() }
     }
 }

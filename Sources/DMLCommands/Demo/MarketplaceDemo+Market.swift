@@ -105,7 +105,7 @@ extension MarketplaceDemo {
     func runTasks(algorithms: PublishedAlgorithms) async throws {
         narrator.act("DecentralML tasks, one per validation strategy: accepted at once, by the requester, by a validator's sandboxed check")
         let (wes, wu) = (cast.taskWorkers[0], cast.taskWorkers[1])
-        let expiry = await chain.service.head.height + 100_000
+        let expiry = await stage.chain.service.head.height + 100_000
 
         // Automatic acceptance: the result is paid the moment it arrives.
         let auto = try await createTask([
@@ -161,8 +161,6 @@ extension MarketplaceDemo {
         narrator.done("custom accept (task \(custom)): the validator ran Grace's column statistics in the sandbox on Wu's table — "
                       + "\(counts.count) columns, \(Int(counts.first ?? 0)) values each — and \(complete ? "accepted" : "rejected") it with the run's digests")
     }
-
-    private var chain: LocalChain { stage.chain }
 
     private func createTask(_ body: [String: Any]) async throws -> Int {
         let created = try await json(cast.requester, "POST", "/v1/tasks", body)

@@ -44,7 +44,7 @@ final class MarketplaceDemo: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: options.folder + "/reports", withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: options.folder + "/" + Self.marker, contents: Data("made by dml demo\n".utf8))
         narrator.act("The stage: a fresh development chain and the API server, in \(options.folder)")
-        stage = try await DemoStage.open(folder: options.folder, port: options.port, timing: .init())
+        stage = try await DemoStage.open(folder: options.folder, port: options.port)
         narrator.done("serving chain \(stage.chainID.short)… on \(stage.base.absoluteString) — the console is at \(stage.base.absoluteString)/console/")
         do {
             try await meetTheCast()
@@ -159,50 +159,26 @@ struct DemoFiles: Sendable {
         throw CommandFailure("the demo needs the repository's examples/ folder: run it from the repository's root")
     }
 
-    /// The example packages, built from C with clang when they are missing (off the cooperative
-    /// pool: the child's output is read and waited for on a thread of its own).
+    /// The example packages, built from C with clang when they are missing.
     func buildAlgorithmsIfNeeded() async throws -> Bool {
-        try await offPool { try buildAlgorithmsBlocking() }
-    }
-
-    /// The digits dataset's rows (64 pixels then the label).
-    func digitsRows() async throws -> [String] {
-        try await offPool { try digitsRowsBlocking() }
-    }
-
-    private func buildAlgorithmsBlocking() throws -> Bool {
         let missing = ["digits", "column-stats"].contains {
             !FileManager.default.fileExists(atPath: package($0).appendingPathComponent("manifest.json").path)
         }
         guard missing else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [algorithmsScript.path]
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CommandFailure("examples/algorithms/build.sh failed (it needs clang with the wasm32 target): "
-                                 + String(decoding: message.suffix(600), as: UTF8.self))
+        let script = algorithmsScript.path
+        let result = try await offPool { try runCommand("/bin/bash", [script]) }
+        guard result.status == 0 else {
+            throw CommandFailure("examples/algorithms/build.sh failed (it needs clang with the wasm32 target): " + String(result.error.suffix(600)))
         }
         return true
     }
 
-    /// Decompressed with gzip.
-    private func digitsRowsBlocking() throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "gzip -dc \"$0\"", digitsCSV.path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CommandFailure("could not read \(digitsCSV.path)") }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    /// The digits dataset's rows (64 pixels then the label), decompressed with gzip.
+    func digitsRows() async throws -> [String] {
+        let path = digitsCSV.path
+        let result = try await offPool { try runCommand("/bin/sh", ["-c", "gzip -dc \"$0\"", path]) }
+        guard result.status == 0 else { throw CommandFailure("could not read \(path)") }
+        return result.output.split(separator: "\n").map(String.init)
     }
 }
 
