@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "DMLSandbox", targets: ["DMLSandbox"]),
         .library(name: "DMLWorker", targets: ["DMLWorker"]),
         .library(name: "DMLLearning", targets: ["DMLLearning"]),
+        .library(name: "DMLSystem", targets: ["DMLSystem"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -35,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2"),
     ],
     targets: [
+        // Threads for blocking work, child processes awaited as events, the stall watchdog: the
+        // only place that may block a thread (see Blocking.swift).
+        .target(name: "DMLSystem", swiftSettings: swiftSettings),
         // Amount, AccountID, Hash256, typed identifiers, the canonical encoding.
         .target(
             name: "DMLCore",
@@ -74,7 +78,7 @@ let package = Package(
         .target(
             name: "DMLSandbox",
             dependencies: [
-                "DMLCore",
+                "DMLCore", "DMLSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WasmParser", package: "WasmKit"),
@@ -86,7 +90,7 @@ let package = Package(
         .target(
             name: "DMLLearning",
             dependencies: [
-                "DMLCore",
+                "DMLCore", "DMLSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
                 // AES-CTR: the pseudorandom generator that expands secure-aggregation masks.
                 .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -115,7 +119,7 @@ let package = Package(
         .target(
             name: "DMLStorageNode",
             dependencies: [
-                "DMLNode", "DMLBlobs",
+                "DMLNode", "DMLBlobs", "DMLSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -146,22 +150,23 @@ let package = Package(
         .target(
             name: "DMLCommands",
             dependencies: [
-                "DMLNode", "DMLStorageNode", "DMLServer", "DMLBlobs", "DMLSandbox", "DMLWorker", "DMLLearning",
+                "DMLNode", "DMLStorageNode", "DMLServer", "DMLBlobs", "DMLSandbox", "DMLWorker", "DMLLearning", "DMLSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "dml", dependencies: ["DMLCommands"], swiftSettings: swiftSettings),
+        .testTarget(name: "DMLSystemTests", dependencies: ["DMLSystem"], swiftSettings: swiftSettings),
         .testTarget(name: "DMLCoreTests", dependencies: ["DMLCore"], swiftSettings: swiftSettings),
         .testTarget(name: "DMLBlobsTests", dependencies: ["DMLBlobs"], swiftSettings: swiftSettings),
         .testTarget(name: "DMLLedgerTests", dependencies: ["DMLLedger"], swiftSettings: swiftSettings),
-        .testTarget(name: "DMLSandboxTests", dependencies: ["DMLSandbox"], swiftSettings: swiftSettings),
+        .testTarget(name: "DMLSandboxTests", dependencies: ["DMLSandbox", "DMLSystem"], swiftSettings: swiftSettings),
         .testTarget(name: "DMLLearningTests", dependencies: ["DMLLearning"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DMLNodeTests",
             dependencies: [
                 "DMLNode", "DMLStore", "DMLCommands", "DMLStorageNode", "DMLServer", "DMLBlobs",
-                "DMLSandbox", "DMLWorker", "DMLLearning",
+                "DMLSandbox", "DMLWorker", "DMLLearning", "DMLSystem",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -40,17 +40,17 @@ struct APIBench: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "DATABASE_URL")
         environment["DML_LOG_LEVEL"] = "warning"
-        let server = try ServeProcess(
+        let server = try await ServeProcess(
             executable: URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath().path, data: folder,
             arguments: ["--rate-limit", "0", "--bcrypt-cost", "4", "--block-interval-ms", String(blockIntervalMs)], environment: environment)
-        defer { server.stop() }
+        defer { server.child.terminate() }
         let base = "http://127.0.0.1:\(server.port)"
         print("server: \(base) (release build, rate limits off, logs at warning, blocks cut after ≤ \(blockIntervalMs) ms); wrk -t\(threads) -c\(connections) -d\(seconds)s\n")
         var results: [(name: String, result: WrkResult)] = []
         for (name, path, lua) in [("GET /health", "/health", nil), ("GET /v1/bounties?limit=100", "/v1/bounties?limit=100", nil),
                                   ("GET /v1/bounties/1", "/v1/bounties/1", nil),
                                   ("POST /v1/ledger/transactions", "/v1/ledger/transactions", script)] as [(String, String, String?)] {
-            let result = try runWrk(url: base + path, script: lua)
+            let result = try await runWrk(url: base + path, script: lua)
             results.append((name, result))
             print("  \(name): \(result.summary)")
         }
@@ -123,10 +123,10 @@ struct APIBench: AsyncParsableCommand {
         var summary: String { "\(Int(successesPerSecond)) req/s (2xx), p50 \(p50), p99 \(p99), non-2xx \(non2xx)" }
     }
 
-    func runWrk(url: String, script: String?) throws -> WrkResult {
+    func runWrk(url: String, script: String?) async throws -> WrkResult {
         var arguments = ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency"]
         if let script { arguments += ["-s", script] }
-        let (status, output, error) = try runCommand(wrk, arguments + [url])
+        let (status, output, error) = try await runCommand(wrk, arguments + [url])
         guard status == 0 else { throw CommandFailure("wrk failed: \(error)\(output)") }
         var result = WrkResult()
         for line in output.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
@@ -145,17 +145,3 @@ struct APIBench: AsyncParsableCommand {
     }
 }
 
-/// Runs a program to completion; its status, standard output and standard error.
-func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let output = Pipe(), error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
-}

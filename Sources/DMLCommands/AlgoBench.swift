@@ -16,7 +16,7 @@ struct AlgoBench: AsyncParsableCommand {
 
     func run() async throws {
         let root = URL(fileURLWithPath: examples)
-        let build = try runCommand("/bin/bash", [root.appendingPathComponent("build.sh").path, "--native"])
+        let build = try await runCommand("/bin/bash", [root.appendingPathComponent("build.sh").path, "--native"])
         guard build.status == 0 else { throw CommandFailure("build.sh --native failed: \(build.error)") }
         print("# dml algo bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Self.cpuModel())")
         print("# each figure: as many runs as fit in \(seconds) s (after one warm-up run)")
@@ -25,13 +25,13 @@ struct AlgoBench: AsyncParsableCommand {
         let digits = try AlgorithmPackage.pack(folder: root.appendingPathComponent("build/packages/digits"))
         let cancer = try InputCodec.rows(csv: String(contentsOf: root.appendingPathComponent("column-stats/data/breast_cancer.csv"), encoding: .utf8),
                                          dropColumns: 1)
-        let digitsText = try gunzip(root.appendingPathComponent("digits/data/digits.csv.gz"))
+        let digitsText = try await gunzip(root.appendingPathComponent("digits/data/digits.csv.gz"))
         let images = try InputCodec.rows(csv: digitsText, dropColumns: 1)
 
         // 1. A small algorithm through the whole sandbox path: 10 rows of column statistics.
         let small = InputCodec.matrix(Array(cancer.rows.prefix(10)), columns: 30)
         let sandbox = Sandbox()
-        let full = measure { precondition(sandbox.runBlocking(stats, input: small).outcome == .completed) }
+        let full = measure { precondition(sandbox.run(stats, input: small).outcome == .completed) }
         let module = try requireModuleBytes(stats)
         let direct = try DirectCall(module: module, input: small)
         let bare = measure { _ = try? direct.call() }
@@ -41,10 +41,10 @@ struct AlgoBench: AsyncParsableCommand {
         // 2. The examples, sandboxed (fuel on) against native C on the same input.
         for (name, package, rows, columns) in [("column-stats", stats, cancer.rows, 30), ("digits", digits, images.rows, 64)] {
             let input = InputCodec.matrix(rows, columns: columns)
-            let wasm = measure { precondition(sandbox.runBlocking(package, input: input).outcome == .completed) }
+            let wasm = measure { precondition(sandbox.run(package, input: input).outcome == .completed) }
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("dml-bench-\(name).bin")
             try Data(input).write(to: file)
-            let native = try nativeMicroseconds(root.appendingPathComponent("build/\(name)-native").path, input: file.path, repeats: max(1, Int(seconds * 1e6 / max(wasm.microseconds / 20, 1))))
+            let native = try await nativeMicroseconds(root.appendingPathComponent("build/\(name)-native").path, input: file.path, repeats: max(1, Int(seconds * 1e6 / max(wasm.microseconds / 20, 1))))
             print(String(format: "%@ (%d rows × %d): WasmKit %.1f µs/run, native %.1f µs/run, ratio ×%.1f",
                          name, rows.count, columns, wasm.microseconds, native, wasm.microseconds / native))
         }
@@ -70,8 +70,8 @@ struct AlgoBench: AsyncParsableCommand {
         return Measurement(perSecond: Double(runs) / total, microseconds: total / Double(runs) * 1e6)
     }
 
-    func nativeMicroseconds(_ binary: String, input: String, repeats: Int) throws -> Double {
-        let result = try runCommand(binary, [input, String(repeats)])
+    func nativeMicroseconds(_ binary: String, input: String, repeats: Int) async throws -> Double {
+        let result = try await runCommand(binary, [input, String(repeats)])
         guard result.status == 0, let line = result.output.split(separator: "\n").last(where: { $0.hasPrefix("# runs=") }),
               let average = line.split(separator: " ").first(where: { $0.hasPrefix("avg_us=") })?.dropFirst(7),
               let microseconds = Double(average) else {
@@ -80,8 +80,8 @@ struct AlgoBench: AsyncParsableCommand {
         return microseconds
     }
 
-    func gunzip(_ file: URL) throws -> String {
-        let result = try runCommand("/bin/sh", ["-c", "gzip -dc '\(file.path)'"])
+    func gunzip(_ file: URL) async throws -> String {
+        let result = try await runCommand("/bin/sh", ["-c", "gzip -dc '\(file.path)'"])
         guard result.status == 0 else { throw CommandFailure("cannot read \(file.path)") }
         return result.output
     }

@@ -41,7 +41,7 @@ struct AlgoCommand: AsyncParsableCommand {
         func run() async throws {
             let loaded = try Self.load(package)
             let bytes = try WorkerInput.read(URL(fileURLWithPath: input), manifest: loaded.manifest, dropColumns: dropColumns)
-            let runner: any AlgorithmRunner = child ? ChildProcessSandbox.ofThisExecutable() : Sandbox()
+            let runner: any AlgorithmRunner = child ? ChildProcessSandbox.ofThisExecutable() : InProcessRunner()
             let started = Date()
             let result = await runner.run(loaded, input: bytes)
             let elapsed = Date().timeIntervalSince(started)
@@ -101,6 +101,7 @@ struct SandboxExec: AsyncParsableCommand {
         shouldDisplay: false)
 
     func run() async throws {
+        // blocking: the sandbox child has nothing else to do until its request is read.
         let request = FileHandle.standardInput.readDataToEndOfFile()
         let answer = ChildProcessSandbox.serve(request: request)
         FileHandle.standardOutput.write(try JSONEncoder().encode(answer))

@@ -53,12 +53,12 @@ struct LearningBench: AsyncParsableCommand {
 
     func run() async throws {
         print("# dml fl bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(AlgoBench.cpuModel())")
-        try fedAvg()
+        try await fedAvg()
         try secureAggregation(dropout: 0)
         try secureAggregation(dropout: 0.1)
     }
 
-    func fedAvg() throws {
+    func fedAvg() async throws {
         var generator = SeededXoshiro(seed: 1)
         let list = (0..<updates).map { index in
             ClientUpdate(contributor: String(format: "%06d", index),
@@ -68,7 +68,7 @@ struct LearningBench: AsyncParsableCommand {
         let current = [Float](repeating: 0, count: parameters)
         // Swift, NumPy, Swift again: the machine's noise is shared, the best of each is kept.
         var swift = try best { _ = try FedAvg().aggregate(list, current: current) }
-        let numpy = try runCommand("/usr/bin/env", ["python3", "scripts/bench/fedavg_numpy.py", "\(updates)", "\(parameters)", "\(repeats)"])
+        let numpy = try await runCommand("/usr/bin/env", ["python3", "scripts/bench/fedavg_numpy.py", "\(updates)", "\(parameters)", "\(repeats)"])
         swift = min(swift, try best { _ = try FedAvg().aggregate(list, current: current) })
         guard numpy.status == 0, let json = try JSONSerialization.jsonObject(with: Data(numpy.output.utf8)) as? [String: Any],
               let flower = json["flower_seconds"] as? Double, let average = json["average_seconds"] as? Double,

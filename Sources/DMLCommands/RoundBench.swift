@@ -4,6 +4,7 @@ import DMLLearning
 import DMLLedger
 import DMLNode
 import DMLWorker
+import DMLSystem
 import Foundation
 
 /// `dml fl round-bench`: a federated job run for real — many `dml fl worker` processes on
@@ -41,10 +42,10 @@ struct RoundBench: AsyncParsableCommand {
         environment.removeValue(forKey: "DATABASE_URL")
         environment["DML_LOG_LEVEL"] = "warning"
         let executable = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath().path
-        let server = try ServeProcess(executable: executable, data: folder,
+        let server = try await ServeProcess(executable: executable, data: folder,
                                       arguments: ["--rate-limit", "0", "--bcrypt-cost", "4", "--federated-join-seconds", "120",
                                                   "--federated-phase-seconds", String(phaseSeconds)], environment: environment)
-        defer { server.stop() }
+        defer { server.child.terminate() }
         let base = URL(string: "http://127.0.0.1:\(server.port)")!
 
         // A requester with funds, and the job.
@@ -89,8 +90,8 @@ struct RoundBench: AsyncParsableCommand {
         for (index, part) in experiments.partition(nonIID: nonIid).enumerated() {
             let input = "\(folder)/device-\(index).csv"
             try part.csvText().write(toFile: input, atomically: true, encoding: .utf8)
-            processes.append(try ChildProcess(
-                arguments: ["fl", "worker", "--server", base.absoluteString, "--data", "\(folder)/device-\(index)", "--input", input,
+            processes.append(try ChildProcess.dml(
+                ["fl", "worker", "--server", base.absoluteString, "--data", "\(folder)/device-\(index)", "--input", input,
                             "--job", "\(job)", "--wait", "10", "--dropout-rate", String(dropoutRate)],
                 log: nil))
         }

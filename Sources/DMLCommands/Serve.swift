@@ -5,6 +5,7 @@ import DMLNode
 import DMLSandbox
 import DMLServer
 import DMLStore
+import DMLSystem
 import Foundation
 import Logging
 
@@ -73,6 +74,9 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.federatedJoinMilliseconds = UInt64(federatedJoinSeconds * 1_000)
         configuration.federatedPhaseMilliseconds = UInt64(federatedPhaseSeconds * 1_000)
+        // A server whose pool stops running work (every thread blocked) says so, with the stacks
+        // that show where, instead of going silent.
+        StallWatchdog.start(limitSeconds: 60) { [logger] stall in logger.critical("\(stall.description)") }
         do {
             let server = try await APIServer.make(ledger: ledger, lock: lock, location: location, ledgerConfiguration: ledgerConfiguration,
                                                   database: database, configuration: configuration, logger: logger)

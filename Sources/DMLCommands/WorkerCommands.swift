@@ -35,7 +35,7 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.dropColumns = dropColumns
         configuration.waitSeconds = wait
         configuration.discloseForAudit = discloseForAudit
-        let runner: any AlgorithmRunner = inProcess ? Sandbox() : ChildProcessSandbox.ofThisExecutable()
+        let runner: any AlgorithmRunner = inProcess ? InProcessRunner() : ChildProcessSandbox.ofThisExecutable()
         let worker = try Worker(configuration, runner: runner) { job in
             FileHandle.standardOutput.write(Data("leased job \(job)\n".utf8))
         }

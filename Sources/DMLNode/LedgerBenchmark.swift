@@ -84,23 +84,30 @@ public struct LedgerBenchmark {
             return await group.reduce(0, +)
         }
         let seconds = (ContinuousClock.now - start).seconds
-        guard failures == 0 else { throw BenchmarkFailure(message: "\(failures) transfers failed") }
         let head = await chain.service.head
         await chain.close()
+        guard failures == 0 else { throw BenchmarkFailure(message: "\(failures) transfers failed") }
 
         progress("measuring restart…")
         let log = try await BlockLog.open(location, logger: quietBenchmarkLogger())
-        let bytes = try await log.storedBlockBytes()
-        let replayStart = ContinuousClock.now
-        let (ledger, _) = try await LedgerRestore.open(log: log)
-        let restartSeconds = (ContinuousClock.now - replayStart).seconds
-        guard ledger.head == head else { throw BenchmarkFailure(message: "restart reached a different head") }
-        try await log.saveSnapshot(height: head.height, stateRoot: head.stateRoot, entries: ledger.state.sortedEntries())
-        let snapshotStart = ContinuousClock.now
-        let (fromSnapshot, report) = try await LedgerRestore.open(log: log)
-        let restartFromSnapshotSeconds = (ContinuousClock.now - snapshotStart).seconds
-        guard fromSnapshot.head == head, report.snapshotHeight == head.height else {
-            throw BenchmarkFailure(message: "restart from snapshot reached a different head")
+        let bytes: Int, restartSeconds: Double, restartFromSnapshotSeconds: Double
+        // The log is closed on every path: an open connection's deinit asserts in debug builds.
+        do {
+            bytes = try await log.storedBlockBytes()
+            let replayStart = ContinuousClock.now
+            let (ledger, _) = try await LedgerRestore.open(log: log)
+            restartSeconds = (ContinuousClock.now - replayStart).seconds
+            guard ledger.head == head else { throw BenchmarkFailure(message: "restart reached a different head") }
+            try await log.saveSnapshot(height: head.height, stateRoot: head.stateRoot, entries: ledger.state.sortedEntries())
+            let snapshotStart = ContinuousClock.now
+            let (fromSnapshot, report) = try await LedgerRestore.open(log: log)
+            restartFromSnapshotSeconds = (ContinuousClock.now - snapshotStart).seconds
+            guard fromSnapshot.head == head, report.snapshotHeight == head.height else {
+                throw BenchmarkFailure(message: "restart from snapshot reached a different head")
+            }
+        } catch {
+            await log.close()
+            throw error
         }
         await log.close()
         return Result(

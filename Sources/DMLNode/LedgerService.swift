@@ -149,6 +149,11 @@ public actor LedgerService {
 
     public var head: BlockHeader { ledger.head }
 
+    /// Transactions submitted and not yet applied: queued for a block, or verified and waiting
+    /// for the applier. What the `pendingTransactionsMax` limit counts; a test waits on it to
+    /// know its submissions are queued, rather than sleeping.
+    public var pendingCount: Int { queue.count - queueHead + verifiedWaiting.reduce(0) { $0 + $1.count } }
+
     /// Runs `body` on the current state, inside the actor: no copy of the ledger outlives the
     /// call, so the next block never has to copy the state because a reader still holds it.
     public func reading<Result: Sendable>(_ body: @Sendable (CallContext) -> Result) -> Result { ledger.reading(body) }
@@ -165,8 +170,7 @@ public actor LedgerService {
         guard !transactions.isEmpty else { return [] }
         if let failure { return transactions.map { _ in .failure(.storeFailed(failure)) } }
         guard accepting, verifierTask != nil else { return transactions.map { _ in .failure(.stopped) } }
-        // Everything not yet applied counts: queued, and verified but waiting for the applier.
-        let pending = queue.count - queueHead + verifiedWaiting.reduce(0) { $0 + $1.count }
+        let pending = pendingCount
         guard pending + transactions.count <= configuration.pendingTransactionsMax else {
             return transactions.map { _ in .failure(.overloaded(pending: pending)) }
         }

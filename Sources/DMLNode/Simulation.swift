@@ -79,62 +79,68 @@ public struct Simulation {
         var chain = try await LocalChain.open(location, spec: spec, configuration: service, clock: clock.function)
         var history: [SignedTransaction] = []
         var accepted = 0, rejected = 0, restarts = 0
-
-        // Setup: one object of each marketplace module, so the random steps can use them.
-        let setup: [SimulatedAction] = [
-            .publishAlgorithm(creator: keys[2].account, price: 40_000), .approveAlgorithm(by: keys[0].account),
-            .openHub(issuer: keys[3].account, feePercent: 10), .fundHub(by: keys[3].account, amount: 300_000),
-            .createTask(creator: keys[4].account, reward: 1_000, max: 12),
-            .createBounty(owner: keys[5].account, prize: 100_000), .openBounty(by: keys[5].account),
-        ]
-        var setupBatch: [SignedTransaction] = []
-        for action in setup {
-            setupBatch.append(sign(action, keys: keys, model: model, chain: chain.service.chainID, random: &random))
-            guard model.predict(action) == nil else { throw failure(0, "the model refuses its own setup action \(action)") }
-        }
-        for (index, outcome) in (await chain.service.submit(batch: setupBatch)).enumerated() {
-            guard case .success = outcome else { throw failure(0, "setup action \(setup[index]) failed: \(outcome)") }
-        }
-
-        for step in 0..<configuration.steps {
-            clock.advance(byMilliseconds: UInt64.random(in: 1...5_000, using: &random))
-            var batch: [SignedTransaction] = []
-            var expectations: [(String?, SimulatedAction)] = []
-            for _ in 0..<Int.random(in: 1...configuration.transactionsPerStepMax, using: &random) {
-                let action = makeAction(keys: keys, model: model, history: history, random: &random)
-                let transaction = sign(action, keys: keys, model: model, chain: chain.service.chainID, random: &random)
-                expectations.append((model.predict(action), action))
-                batch.append(transaction)
+        // Every failure below ends the run: the chain is closed on that path too (its log and
+        // sequencer would otherwise outlive the run).
+        do {
+            // Setup: one object of each marketplace module, so the random steps can use them.
+            let setup: [SimulatedAction] = [
+                .publishAlgorithm(creator: keys[2].account, price: 40_000), .approveAlgorithm(by: keys[0].account),
+                .openHub(issuer: keys[3].account, feePercent: 10), .fundHub(by: keys[3].account, amount: 300_000),
+                .createTask(creator: keys[4].account, reward: 1_000, max: 12),
+                .createBounty(owner: keys[5].account, prize: 100_000), .openBounty(by: keys[5].account),
+            ]
+            var setupBatch: [SignedTransaction] = []
+            for action in setup {
+                setupBatch.append(sign(action, keys: keys, model: model, chain: chain.service.chainID, random: &random))
+                guard model.predict(action) == nil else { throw failure(0, "the model refuses its own setup action \(action)") }
             }
-            let outcomes = await chain.service.submit(batch: batch)
-            for (index, outcome) in outcomes.enumerated() {
-                let (expected, action) = expectations[index]
-                switch outcome {
-                case .success:
-                    guard expected == nil else { throw failure(step, "\(action) was accepted; the model expected \(expected!)") }
-                    accepted += 1
-                    history.append(batch[index])
-                case .failure(.rejected(let error)):
-                    guard expected == error.code else {
-                        throw failure(step, "\(action) was rejected with \(error.code) (\(error)); the model expected \(expected ?? "acceptance")")
+            for (index, outcome) in (await chain.service.submit(batch: setupBatch)).enumerated() {
+                guard case .success = outcome else { throw failure(0, "setup action \(setup[index]) failed: \(outcome)") }
+            }
+
+            for step in 0..<configuration.steps {
+                clock.advance(byMilliseconds: UInt64.random(in: 1...5_000, using: &random))
+                var batch: [SignedTransaction] = []
+                var expectations: [(String?, SimulatedAction)] = []
+                for _ in 0..<Int.random(in: 1...configuration.transactionsPerStepMax, using: &random) {
+                    let action = makeAction(keys: keys, model: model, history: history, random: &random)
+                    let transaction = sign(action, keys: keys, model: model, chain: chain.service.chainID, random: &random)
+                    expectations.append((model.predict(action), action))
+                    batch.append(transaction)
+                }
+                let outcomes = await chain.service.submit(batch: batch)
+                for (index, outcome) in outcomes.enumerated() {
+                    let (expected, action) = expectations[index]
+                    switch outcome {
+                    case .success:
+                        guard expected == nil else { throw failure(step, "\(action) was accepted; the model expected \(expected!)") }
+                        accepted += 1
+                        history.append(batch[index])
+                    case .failure(.rejected(let error)):
+                        guard expected == error.code else {
+                            throw failure(step, "\(action) was rejected with \(error.code) (\(error)); the model expected \(expected ?? "acceptance")")
+                        }
+                        rejected += 1
+                    case .failure(let error):
+                        throw failure(step, "\(action) failed outside the ledger: \(error)")
                     }
-                    rejected += 1
-                case .failure(let error):
-                    throw failure(step, "\(action) failed outside the ledger: \(error)")
                 }
-            }
-            try await compare(chain.service.ledger, with: model, keys: keys, step: step)
+                try await compare(chain.service.ledger, with: model, keys: keys, step: step)
 
-            if Int.random(in: 0..<1000, using: &random) < configuration.restartPerMille {
-                let before = await chain.service.ledger
-                await chain.close()
-                chain = try await LocalChain.open(location, configuration: service, clock: clock.function)
-                let after = await chain.service.ledger
-                guard after == before else {
-                    throw failure(step, "restart reached root \(after.head.stateRoot.short) at \(after.head.height), before it was \(before.head.stateRoot.short) at \(before.head.height)")
+                if Int.random(in: 0..<1000, using: &random) < configuration.restartPerMille {
+                    let before = await chain.service.ledger
+                    await chain.close()
+                    chain = try await LocalChain.open(location, configuration: service, clock: clock.function)
+                    let after = await chain.service.ledger
+                    guard after == before else {
+                        throw failure(step, "restart reached root \(after.head.stateRoot.short) at \(after.head.height), before it was \(before.head.stateRoot.short) at \(before.head.height)")
+                    }
+                    restarts += 1
                 }
-                restarts += 1
             }
+        } catch {
+            await chain.close()
+            throw error
         }
         let ledger = await chain.service.ledger
         await chain.close()

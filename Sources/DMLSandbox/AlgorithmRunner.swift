@@ -1,25 +1,28 @@
+import DMLSystem
 import Foundation
 
-/// Something that runs packages: the in-process `Sandbox` (fuel-bounded, fastest; what an app
-/// that embeds the worker uses) or a `ChildProcessSandbox` (also wall-clock bounded, isolated).
-/// Runs happen off the caller's task, on a dispatch thread, so a long run never starves the
-/// cooperative pool of a server.
+/// Something that runs packages: `InProcessRunner` (the fuel-bounded `Sandbox` in this process,
+/// fastest; what an app that embeds the worker uses) or a `ChildProcessSandbox` (also wall-clock
+/// bounded, isolated). Neither blocks a thread of the cooperative pool: an in-process run is
+/// CPU-bound work on a thread of its own (`Blocking`), a child-process run is awaited as an event.
 public protocol AlgorithmRunner: Sendable {
-    func runBlocking(_ package: AlgorithmPackage, input: [UInt8]) -> RunResult
+    func run(_ package: AlgorithmPackage, input: [UInt8]) async -> RunResult
 }
 
-extension AlgorithmRunner {
+/// The in-process `Sandbox`, each run on a thread of its own.
+public struct InProcessRunner: AlgorithmRunner {
+    public let sandbox: Sandbox
+
+    public init(_ sandbox: Sandbox = Sandbox()) { self.sandbox = sandbox }
+
     public func run(_ package: AlgorithmPackage, input: [UInt8]) async -> RunResult {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: runBlocking(package, input: input)) }
-        }
+        await Blocking.run("dml.sandbox") { [sandbox] in sandbox.run(package, input: input) }
     }
 }
 
-extension Sandbox: AlgorithmRunner {
-    public func runBlocking(_ package: AlgorithmPackage, input: [UInt8]) -> RunResult { run(package, input: input) }
+extension AlgorithmRunner where Self == InProcessRunner {
+    /// The in-process sandbox with its default limits.
+    public static var inProcess: InProcessRunner { InProcessRunner() }
 }
 
-extension ChildProcessSandbox: AlgorithmRunner {
-    public func runBlocking(_ package: AlgorithmPackage, input: [UInt8]) -> RunResult { run(package, input: input) }
-}
+extension ChildProcessSandbox: AlgorithmRunner {}

@@ -1,4 +1,5 @@
 import DMLCore
+import DMLSystem
 import Foundation
 
 /// Runs a package in a child process (`dml sandbox-exec`) and kills it at its wall-clock bound:
@@ -26,51 +27,31 @@ public struct ChildProcessSandbox: Sendable {
         ChildProcessSandbox(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath())
     }
 
-    /// Runs `package` on `input`; blocks the calling thread until the child answers or is killed.
-    public func run(_ package: AlgorithmPackage, input: [UInt8]) -> RunResult {
+    /// Runs `package` on `input` in a child process, killed at the wall-clock bound.
+    public func run(_ package: AlgorithmPackage, input: [UInt8]) async -> RunResult {
         let inputDigest = Hash256.of(input)
         func failed(_ outcome: RunOutcome) -> RunResult {
             RunResult(outcome: outcome, output: [], fuelUsed: 0, logs: [], inputDigest: inputDigest)
         }
         let wallClock = package.manifest.limits.wallClockMilliseconds ?? defaultWallClockMilliseconds
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        do { try process.run() } catch { return failed(.crashed(reason: "cannot start \(executable.path): \(error)")) }
-
         var header = ByteWriter(capacity: 8)
         header.write(UInt64(package.bytes.count))
-        let request = Data(header.bytes + package.bytes + input)
-        let writer = stdin.fileHandleForWriting
-        DispatchQueue.global().async {
-            try? writer.write(contentsOf: request)
-            try? writer.close()
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(executable: executable.path, arguments: arguments, input: Data(header.bytes + package.bytes + input),
+                                     output: .capture, errors: .discard)
+        } catch {
+            return failed(.crashed(reason: "cannot start \(executable.path): \(error)"))
         }
-        let answer = Collected()
-        let reader = stdout.fileHandleForReading
-        let readDone = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            answer.set((try? reader.readToEnd()) ?? Data())
-            readDone.signal()
-        }
-        if exited.wait(timeout: .now() + .milliseconds(wallClock)) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            exited.wait()
-            readDone.wait()
+        guard let exit = await child.exit(within: .milliseconds(wallClock)) else {
+            await child.killAndWait()
             return failed(.wallClockExceeded(milliseconds: wallClock))
         }
-        readDone.wait()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            return failed(.crashed(reason: process.terminationReason == .exit
-                ? "exit status \(process.terminationStatus)" : "killed by signal \(process.terminationStatus)"))
+        guard exit.succeeded else {
+            return failed(.crashed(reason: exit.signalled ? "killed by signal \(exit.status)" : "exit status \(exit.status)"))
         }
-        guard let document = try? JSONDecoder().decode(RunResultDocument.self, from: answer.get()),
+        // The output pipe closes with the child; read what it wrote.
+        guard let document = try? JSONDecoder().decode(RunResultDocument.self, from: await child.finalOutput()),
               let result = document.result, result.inputDigest == inputDigest else {
             return failed(.crashed(reason: "the sandbox process answered something that is not a run result"))
         }
@@ -95,12 +76,4 @@ public struct ChildProcessSandbox: Sendable {
                                                fuelUsed: 0, logs: [], inputDigest: Hash256.of(input)))
         }
     }
-}
-
-/// Bytes handed from the reading thread to the waiting one.
-private final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ value: Data) { lock.withLock { data = value } }
-    func get() -> Data { lock.withLock { data } }
 }

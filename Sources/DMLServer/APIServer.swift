@@ -45,7 +45,7 @@ public final class APIServer: Sendable {
         /// The share of leases that carry a challenge input the server re-runs.
         public var jobChallengeRate = 0.25
         /// Re-runs challenges and disclosed inputs; `dml serve` uses a child process per run.
-        public var algorithmRunner: any AlgorithmRunner = Sandbox()
+        public var algorithmRunner: any AlgorithmRunner = InProcessRunner()
         /// How long a federated round waits for all its devices to join before starting with
         /// the plan's minimum.
         public var federatedJoinMilliseconds: UInt64 = 5_000

@@ -98,6 +98,9 @@ actor Indexer {
 
     private func stopListening(_ id: UUID) { listeners[id] = nil }
 
+    /// How many streams follow the index now (tests wait for a stream to be open on it).
+    var listenerCount: Int { listeners.count }
+
     /// Inserts the blocks' transactions and events, many rows per statement: one statement is
     /// one commit (one fsync on SQLite), so row-at-a-time inserts would cap the index far below
     /// the rate the sequencer commits at.

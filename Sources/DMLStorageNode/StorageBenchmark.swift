@@ -89,7 +89,7 @@ public struct StorageBenchmark: Sendable {
             try? await http.shutdown()
             throw error
         }
-        defer { node.stop() }
+        defer { node.child.terminate() }
         do {
             var addressSeconds: [Double] = [], uploadSeconds: [Double] = [], downloadSeconds: [Double] = []
             let file = directory + "/blob.bin", copy = directory + "/copy.bin"
@@ -139,7 +139,7 @@ public struct StorageBenchmark: Sendable {
         environment.removeValue(forKey: "DATABASE_URL")
         let node: StorageNodeProcess
         do {
-            node = try StorageNodeProcess(executable: configuration.executable, data: configuration.directory + "/node",
+            node = try await StorageNodeProcess(executable: configuration.executable, data: configuration.directory + "/node",
                                           chain: chainDirectory, environment: environment)
         } catch {
             await chain.close()
@@ -171,7 +171,7 @@ public struct StorageBenchmark: Sendable {
             }
             return (chain, node, view)
         } catch {
-            node.stop()
+            await node.stop()
             await chain.close()
             throw error
         }

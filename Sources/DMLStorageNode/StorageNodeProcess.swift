@@ -1,10 +1,11 @@
 import DMLCore
+import DMLSystem
 import Foundation
 
 /// A `dml storage-node` child process and the URL it listens on — how tests and the storage
 /// benchmark run real nodes on loopback.
-public final class StorageNodeProcess: @unchecked Sendable {
-    public let process = Process()
+public final class StorageNodeProcess: Sendable {
+    public let child: ChildProcess
     public let url: String
     public let account: AccountID
     public let data: String
@@ -16,25 +17,17 @@ public final class StorageNodeProcess: @unchecked Sendable {
     /// Starts `executable storage-node --data data --chain chain --port port` and waits for its
     /// "listening" line. `environment` replaces this process's own (e.g. to set or remove
     /// `DATABASE_URL`).
-    public init(executable: String, data: String, chain: String, port: Int = 0, environment: [String: String]) throws {
+    public init(executable: String, data: String, chain: String, port: Int = 0, environment: [String: String]) async throws {
         self.data = data
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["storage-node", "--data", data, "--chain", chain, "--port", String(port)]
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = ""
-        while !line.contains("\n") {
-            let data = output.fileHandleForReading.availableData
-            guard !data.isEmpty else { break }
-            line += String(decoding: data, as: UTF8.self)
-        }
+        child = try ChildProcess(executable: executable,
+                                 arguments: ["storage-node", "--data", data, "--chain", chain, "--port", String(port)],
+                                 environment: environment, output: .capture, errors: .discard)
+        _ = await child.waitForOutput(containing: "\n")
+        let line = child.output.split(separator: "\n").first.map(String.init) ?? ""
         // "storage node <address> listening on http://127.0.0.1:<port>"
         let words = line.split(separator: " ")
         guard words.count >= 6, let account = try? AccountID(address: String(words[2])) else {
-            if process.isRunning { process.terminate() }
+            await child.killAndWait()
             throw StartFailure(description: "the storage node did not start: \(line)")
         }
         self.account = account
@@ -43,16 +36,9 @@ public final class StorageNodeProcess: @unchecked Sendable {
 
     public var port: Int { Int(url.split(separator: ":").last ?? "") ?? 0 }
 
-    /// Kills the node at once (SIGKILL), as a crash would.
-    public func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    /// Kills the node at once (SIGKILL), as a crash would, and waits until it is gone.
+    public func kill() async { await child.killAndWait() }
 
     /// Stops the node gracefully (SIGTERM) and waits for it.
-    public func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-    }
+    public func stop() async { await child.stop() }
 }

@@ -74,7 +74,7 @@ public final class DatabaseConnection: Sendable {
                     try await sql.raw("PRAGMA synchronous=FULL").run()
                     try await sql.raw("PRAGMA busy_timeout=5000").run()
                 } catch {
-                    try? await connection.close()
+                    try? await (connection.close() as EventLoopFuture<Void>).get()  // cancellation-safe, see close()
                     throw StoreError(isCorruption(error) ? .corrupt : .unavailable,
                                      "cannot use the SQLite log at \(path)", cause: error)
                 }
@@ -99,7 +99,7 @@ public final class DatabaseConnection: Sendable {
                         try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(unsafeRaw: schema)").run()
                         try await sql.raw("SET search_path TO \(unsafeRaw: schema)").run()
                     } catch {
-                        try? await connection.close()
+                        try? await (connection.close() as EventLoopFuture<Void>).get()  // cancellation-safe, see close()
                         throw error
                     }
                 }
@@ -112,11 +112,16 @@ public final class DatabaseConnection: Sendable {
         }
     }
 
+    /// Closes the connection; closing again does nothing. Safe in a cancelled task: the
+    /// future-based closes ignore task cancellation, whereas SQLiteNIO's `async` close skips the
+    /// close when the task is already cancelled (its thread pool drops cancelled work), which
+    /// would leave the handle open for the connection's deinit assertion.
     public func close() async {
-        switch handle {
-        case .sqlite(let connection): try? await connection.close()
-        case .postgres(let connection): try? await connection.close()
+        let closing: EventLoopFuture<Void> = switch handle {
+        case .sqlite(let connection): connection.close()
+        case .postgres(let connection): connection.close()
         }
+        try? await closing.get()
     }
 }
 

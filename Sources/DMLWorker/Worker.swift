@@ -53,7 +53,7 @@ public final class Worker: Sendable {
     /// - Parameters:
     ///   - runner: the sandbox; a `ChildProcessSandbox` adds a wall-clock bound.
     ///   - onLease: told each job id the device starts working on (logs, tests).
-    public init(_ configuration: Configuration, runner: any AlgorithmRunner = Sandbox(),
+    public init(_ configuration: Configuration, runner: any AlgorithmRunner = InProcessRunner(),
                 onLease: @escaping @Sendable (UInt64) -> Void = { _ in }) throws {
         self.configuration = configuration
         self.runner = runner

@@ -1,4 +1,5 @@
 import DMLCore
+import Foundation
 import Testing
 
 @Suite struct AmountTests {
@@ -20,13 +21,14 @@ import Testing
     }
 
     @Test func checkedArithmeticAgreesWithWideArithmeticOnRandomValues() {
-        var random = SystemRandomNumberGenerator()
+        var random = TestGenerator()
         for _ in 0..<10_000 {
             let a = UInt64.random(in: 0...UInt64.max, using: &random) >> UInt64.random(in: 0...63, using: &random)
             let b = UInt64.random(in: 0...UInt64.max, using: &random) >> UInt64.random(in: 0...63, using: &random)
             let wideSum = UInt128(a) + UInt128(b)
-            #expect(Amount(baseUnits: a).adding(Amount(baseUnits: b))?.baseUnits == (wideSum <= UInt128(UInt64.max) ? UInt64(wideSum) : nil))
-            #expect(Amount(baseUnits: a).subtracting(Amount(baseUnits: b))?.baseUnits == (a >= b ? a - b : nil))
+            #expect(Amount(baseUnits: a).adding(Amount(baseUnits: b))?.baseUnits == (wideSum <= UInt128(UInt64.max) ? UInt64(wideSum) : nil),
+                    "\(a) + \(b); \(random.reproduction)")
+            #expect(Amount(baseUnits: a).subtracting(Amount(baseUnits: b))?.baseUnits == (a >= b ? a - b : nil), "\(a) - \(b); \(random.reproduction)")
         }
     }
 
@@ -58,5 +60,28 @@ import Testing
         #expect(Identifier<Widget>(.max).next == nil)
         // Identifier<Widget> and Identifier<Gadget> are different types: mixing them does not compile.
         #expect(Identifier<Gadget>(7).rawValue == 7)
+    }
+}
+
+/// SplitMix64 for the property tests: a fresh seed each run unless `DML_TEST_SEED` names one, so
+/// a failure can be replayed from the seed its message gives.
+struct TestGenerator: RandomNumberGenerator {
+    let seed: UInt64
+    private var state: UInt64
+
+    init(seed: UInt64 = ProcessInfo.processInfo.environment["DML_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)) {
+        self.seed = seed
+        state = seed
+    }
+
+    /// What a failure message says, to run the same values again.
+    var reproduction: String { "reproduce with DML_TEST_SEED=\(seed)" }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -11,12 +11,12 @@ import Testing
     }
 
     @Test func valuesRoundTrip() throws {
-        var random = SystemRandomNumberGenerator()
+        var random = TestGenerator()
         for _ in 0..<1_000 {
             let value = UInt64.random(in: 0...UInt64.max, using: &random)
-            #expect(try UInt64(canonicalBytes: value.canonicalBytes) == value)
+            #expect(try UInt64(canonicalBytes: value.canonicalBytes) == value, "\(random.reproduction)")
             let list = (0..<Int.random(in: 0...5, using: &random)).map { _ in UInt32.random(in: 0...UInt32.max, using: &random) }
-            #expect(try [UInt32](canonicalBytes: list.canonicalBytes) == list)
+            #expect(try [UInt32](canonicalBytes: list.canonicalBytes) == list, "\(random.reproduction)")
         }
         var writer = ByteWriter()
         writer.write("héllo")

@@ -1,5 +1,6 @@
 import DMLCore
 import DMLLedger
+import Foundation
 import Testing
 
 @Suite struct BalancesTests {
@@ -88,17 +89,19 @@ import Testing
         faucet.expectRejected(BalancesCall.faucet(amount: .max).call, as: .alice, .balances(.faucetDisabled))
     }
 
+    /// A fresh seed each run unless `DML_TEST_SEED` names one; every failure message gives it.
     @Test func supplyIsConservedAcrossManyRandomTransfers() {
+        let seed = ProcessInfo.processInfo.environment["DML_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
         var chain = TestChain([(.alice, dml(1_000)), (.bob, dml(1_000)), (.carol, dml(1_000)), (.dave, dml(1_000))])
-        var random = SystemRandomNumberGenerator()
+        var random = Xorshift(seed: seed)
         let keys: [AccountKey] = [.alice, .bob, .carol, .dave]
-        for _ in 0..<200 {
+        for step in 0..<200 {
             let from = keys.randomElement(using: &random)!
             let to = keys.randomElement(using: &random)!
             _ = try? chain.submit(BalancesCall.transfer(to: to.account, amount: Amount(baseUnits: UInt64.random(in: 0...1_500_000_000_000, using: &random))).call, as: from)
-            #expect(chain.ledger.totalIssuance == dml(4_000))
+            #expect(chain.ledger.totalIssuance == dml(4_000), "step \(step); reproduce with DML_TEST_SEED=\(seed)")
         }
-        chain.checkInvariants()
+        #expect(chain.ledger.invariantViolations() == [], "reproduce with DML_TEST_SEED=\(seed)")
     }
 }
 
@@ -118,3 +121,6 @@ import Testing
         #expect(BalancesEvent.released(escrow: escrow, to: .bob, amount: dml(2)).event.nameAndText.name == "released")
     }
 }
+
+/// `Xorshift` (StorageTests) as a generator for the standard library's `random(in:using:)`.
+extension Xorshift: RandomNumberGenerator {}

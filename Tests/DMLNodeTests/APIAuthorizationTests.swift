@@ -87,34 +87,34 @@ struct APIAuthorizationTests {
 
     @Test("every guarded action: the allowed succeed, other users get 403, the anonymous 401")
     func matrix() async throws {
-        let world = try #require(try await APIWorld.make(.sqlite))
-        try await world.test { api in
-            var tokens: [Actor: String] = [:], accounts: [Actor: String] = [:]
-            for actor in Actor.allCases where actor != .anonymous {
-                let user = try await api.user("\(actor.rawValue)@example.org")
-                tokens[actor] = user.token
-                accounts[actor] = user.account
-                try await world.give(1_000, to: user.account)
-            }
-            try await world.asAdmin(RolesCall.grant(.moderator, to: try AccountID(address: try #require(accounts[.moderator]))).call)
-            let actors = Actors(tokens: tokens, accounts: accounts)
-            for row in Self.rows {
-                for actor in Actor.allCases {
-                    var uri = try await row.setup(api, actors)
-                    var body: [String: Any] = row.body
-                    // Bodies that name a fresh artifact or account are filled in here.
-                    if let range = uri.range(of: "?artifact=") {
-                        body["artifact"] = String(uri[range.upperBound...])
-                        uri = String(uri[..<range.lowerBound])
+        try await APIWorld.with(.sqlite) { world in
+            try await world.test { api in
+                var tokens: [Actor: String] = [:], accounts: [Actor: String] = [:]
+                for actor in Actor.allCases where actor != .anonymous {
+                    let user = try await api.user("\(actor.rawValue)@example.org")
+                    tokens[actor] = user.token
+                    accounts[actor] = user.account
+                    try await world.give(1_000, to: user.account)
+                }
+                try await world.asAdmin(RolesCall.grant(.moderator, to: try AccountID(address: try #require(accounts[.moderator]))).call)
+                let actors = Actors(tokens: tokens, accounts: accounts)
+                for row in Self.rows {
+                    for actor in Actor.allCases {
+                        var uri = try await row.setup(api, actors)
+                        var body: [String: Any] = row.body
+                        // Bodies that name a fresh artifact or account are filled in here.
+                        if let range = uri.range(of: "?artifact=") {
+                            body["artifact"] = String(uri[range.upperBound...])
+                            uri = String(uri[..<range.lowerBound])
+                        }
+                        if row.action.hasPrefix("blacklist") { body["account"] = accounts[.other] }
+                        let reply = try await api.callAny(row.method, uri, row.method == .get ? nil : body, token: tokens[actor])
+                        let expected: String = actor == .anonymous ? "401" : row.allowed.contains(actor) ? "2xx" : "403"
+                        let got = (200..<300).contains(reply.status.code) ? "2xx" : String(reply.status.code)
+                        #expect(got == expected, "\(row.action) as \(actor.rawValue): \(reply.status.code) \(reply.code ?? "")")
                     }
-                    if row.action.hasPrefix("blacklist") { body["account"] = accounts[.other] }
-                    let reply = try await api.callAny(row.method, uri, row.method == .get ? nil : body, token: tokens[actor])
-                    let expected: String = actor == .anonymous ? "401" : row.allowed.contains(actor) ? "2xx" : "403"
-                    let got = (200..<300).contains(reply.status.code) ? "2xx" : String(reply.status.code)
-                    #expect(got == expected, "\(row.action) as \(actor.rawValue): \(reply.status.code) \(reply.code ?? "")")
                 }
             }
         }
-        await world.close()
     }
 }

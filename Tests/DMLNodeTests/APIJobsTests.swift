@@ -12,10 +12,13 @@ import Testing
 struct APIJobsTests {
     @Test("forged, tampered, duplicate and replayed results are refused; honest ones paid; escrow ends at zero", arguments: Backend.allCases)
     func results(backend: Backend) async throws {
-        guard let world = try await APIWorld.make(backend, configure: { $0.jobChallengeRate = 1 }) else { return }
-        let package = try ExampleAlgorithms.package("column-stats")
+        // One clock for the server and the sequencer, moved forward to pass the short job's deadline.
+        let clock = SkewedClock()
+        let package = try await ExampleAlgorithms.package("column-stats")
         let rows = try ExampleAlgorithms.breastCancerRows()
-        let sandbox = Sandbox()
+        guard let world = try await APIWorld.make(backend, configure: { $0.jobChallengeRate = 1 }, now: clock.function,
+                                                  chainClock: clock.function) else { return }
+        let sandbox = InProcessRunner()
         // The world is closed however the test ends (an open SQLite connection asserts on deinit).
         do { try await world.test { api in
             let requester = try await api.user("requester@example.org"), moderator = try await api.user("moderator@example.org")
@@ -24,7 +27,7 @@ struct APIJobsTests {
             let algorithm = try await api.publish(package, developer: requester.token, moderator: moderator.token)
 
             let body: [String: Any] = ["algorithm": algorithm, "devices": 2, "rewardPerDevice": "1000000000",
-                                       "deadlineMilliseconds": LedgerService.wallClockMilliseconds() + 600_000]
+                                       "deadlineMilliseconds": clock.now() + 600_000]
             #expect(try await api.post("/v1/jobs", body).status == .unauthorized)
             var bad = body
             bad["algorithm"] = 999
@@ -51,10 +54,10 @@ struct APIJobsTests {
 
             // The honest run, and its challenge.
             let input = InputCodec.matrix(Array(rows[0..<200]), columns: 30)
-            let run = sandbox.runBlocking(self.package(package.bytes), input: input)
+            let run = await sandbox.run(self.package(package.bytes), input: input)
             #expect(run.outcome == .completed)
             let receipt = RunReceipt(result: run, algorithm: Hash256.of(package.bytes), nonce: nonce, key: first)
-            let challengeRun = sandbox.runBlocking(self.package(package.bytes), input: challenge)
+            let challengeRun = await sandbox.run(self.package(package.bytes), input: challenge)
             let challengeAnswer: [String: Any] = [
                 "output": Data(challengeRun.output).base64EncodedString(),
                 "receipt": try jsonObject(RunReceipt(result: challengeRun, algorithm: Hash256.of(package.bytes), nonce: nonce, key: first)),
@@ -105,8 +108,8 @@ struct APIJobsTests {
             #expect(try await result(run.output, receipt, lease: lease2, token: token2).code == "jobs.receipt_not_yours")
             let challenge2 = try #require(work2.string("challenge").flatMap { Data(base64Encoded: $0) }).map { $0 }
             let input2 = InputCodec.matrix(Array(rows[200...]), columns: 30)
-            let run2 = sandbox.runBlocking(self.package(package.bytes), input: input2)
-            let answer2 = sandbox.runBlocking(self.package(package.bytes), input: challenge2)
+            let run2 = await sandbox.run(self.package(package.bytes), input: input2)
+            let answer2 = await sandbox.run(self.package(package.bytes), input: challenge2)
             let honest2: [String: Any] = ["output": Data(answer2.output).base64EncodedString(),
                                           "receipt": try jsonObject(RunReceipt(result: answer2, algorithm: Hash256.of(package.bytes), nonce: nonce2, key: second))]
             // A result a dead process kept but never paid does not block the device's real one.
@@ -137,12 +140,11 @@ struct APIJobsTests {
 
             // A job nobody finished: after its deadline the requester closes it and gets it all back.
             var short = body
-            let deadline = LedgerService.wallClockMilliseconds() + 3_000
-            short["deadlineMilliseconds"] = deadline
+            short["deadlineMilliseconds"] = clock.now() + 60_000
             let unfinished = try #require(try await api.post("/v1/jobs", short, token: requester.token).json["id"] as? Int)
             #expect(try await api.post("/v1/jobs/\(unfinished)/close", [:], token: moderator.token).code == "jobs.not_requester_or_validator")
             #expect(try await api.post("/v1/jobs/\(unfinished)/close", [:], token: requester.token).code == "jobs.deadline_not_reached")
-            try await Task.sleep(for: .milliseconds(Int(deadline) - Int(LedgerService.wallClockMilliseconds()) + 200))
+            clock.jump(byMilliseconds: 60_001)
             let closed = try await api.post("/v1/jobs/\(unfinished)/close", [:], token: requester.token)
             #expect(closed.status == .ok)
             let refunded = try await api.get("/v1/jobs/\(unfinished)")

@@ -3,6 +3,7 @@ import DMLCore
 import DMLLedger
 import DMLNode
 import DMLStore
+import DMLSystem
 import Foundation
 import Testing
 
@@ -25,14 +26,16 @@ struct APITakeoverTests {
         environment["DATABASE_SCHEMA"] = schema
         environment["DML_SECRET"] = String(repeating: "s", count: 40)
         environment["DML_LOG_LEVEL"] = "error"
-        let first = try ServeProcess(executable: Fixtures.binary, data: Fixtures.temporaryDirectory(),
+        let first = try await ServeProcess(executable: Fixtures.binary, data: Fixtures.temporaryDirectory(),
                                      arguments: ["--bcrypt-cost", "4"], environment: environment)
-        let second = try ServeProcess(executable: Fixtures.binary, data: Fixtures.temporaryDirectory(),
+        let second = try await ServeProcess(executable: Fixtures.binary, data: Fixtures.temporaryDirectory(),
                                       arguments: ["--bcrypt-cost", "4"], environment: environment)
+        // Whatever happens below, neither server outlives the test.
+        defer { first.child.kill(); second.child.kill() }
         #expect(first.role == "sequencer" && second.role == "follower")
 
-        func send(_ index: Int, to port: Int) throws -> RawHTTP.Reply {
-            try RawHTTP.request(port: port, "POST", "/v1/ledger/transactions", json: ["transaction": Hex.encode(transactions[index].canonicalBytes)])
+        func send(_ index: Int, to port: Int) async throws -> RawHTTP.Reply {
+            try await RawHTTP.request(port: port, "POST", "/v1/ledger/transactions", json: ["transaction": Hex.encode(transactions[index].canonicalBytes)])
         }
         var acknowledged: [Int: (hash: String, height: Int)] = [:]
         func record(_ index: Int, _ reply: RawHTTP.Reply) {
@@ -43,37 +46,37 @@ struct APITakeoverTests {
 
         // Both processes take writes: the follower's go through the shared inbox.
         for index in 0..<10 {
-            let reply = try send(index, to: index.isMultiple(of: 2) ? first.port : second.port)
+            let reply = try await send(index, to: index.isMultiple(of: 2) ? first.port : second.port)
             #expect(reply.status == 201, "\(reply.body)")
             record(index, reply)
         }
         // Traffic to the sequencer; it is killed after three more acknowledgements.
         var unknown: [Int] = []
         for index in 10..<25 {
-            if acknowledged.count == 13 { first.kill() }
-            if let reply = try? send(index, to: first.port) { record(index, reply) }
+            if acknowledged.count == 13 { await first.kill() }
+            if let reply = try? await send(index, to: first.port) { record(index, reply) }
             if acknowledged[index] == nil { unknown.append(index) }
         }
 
         #expect(!unknown.isEmpty, "the sequencer died with traffic in flight")
         // The follower wins the lock and restores the chain from the log.
-        let killed = Date()
+        // Waits on the event (the follower reports itself sequencer); the bound only stops a
+        // broken build from hanging the suite. How long a takeover takes is a benchmark figure.
         var ready: [String: Any] = [:]
-        while Date().timeIntervalSince(killed) < 15 {
-            ready = try RawHTTP.request(port: second.port, "GET", "/ready").json
+        for _ in 0..<1_200 {
+            ready = try await RawHTTP.request(port: second.port, "GET", "/ready").json
             if ready["sequencer"] as? Bool == true { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(ready["sequencer"] as? Bool == true, "took over within 15 s")
-        #expect(Date().timeIntervalSince(killed) < 5, "took over within seconds")
+        #expect(ready["sequencer"] as? Bool == true, "the follower took over")
 
         // What the dead process never acknowledged is sent again: it lands now, or it had landed (its nonce is used).
         for index in unknown + Array(25..<40) {
-            let reply = try send(index, to: second.port)
+            let reply = try await send(index, to: second.port)
             #expect(reply.status == 201 || reply.json["code"] as? String == "tx.nonce_already_used", "\(reply.body)")
             record(index, reply)
         }
-        #expect(second.stop() == 0, "SIGTERM shuts down gracefully")
+        #expect(await second.stop() == 0, "SIGTERM shuts down gracefully")
 
         // Every acknowledged transaction is in the block it was acknowledged in; every transfer landed once.
         let log = try await BlockLog.open(location)

@@ -13,34 +13,34 @@ struct ConsoleRoutesTests {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources/DMLServer/Console")
         // The sources, not the copy made at build time, so the test sees what is on disk now.
-        let world = try #require(try await APIWorld.make(.sqlite) { $0.consoleDirectory = source.path })
-        let files = try #require(FileManager.default.enumerator(atPath: source.path)?.allObjects as? [String])
-            .filter { !$0.hasPrefix(".") && !isDirectory(source.appendingPathComponent($0)) }
-        #expect(files.contains("index.html"))
-        let app = Application(router: world.server.makeRouter())
-        try await app.test(.router) { client in
-            for path in ["/", "/console"] {
-                let response = try await client.execute(uri: path, method: .get)
-                #expect(response.status == .found, "\(path)")
-                #expect(response.headers[.location] == "/console/", "\(path)")
-            }
-            let index = try await client.execute(uri: "/console/", method: .get)
-            #expect(index.status == .ok)
-            #expect(index.headers[.contentType] == "text/html; charset=utf-8")
-            #expect(index.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
-            #expect(String(buffer: index.body).contains("<html"))
-            for file in files {
-                let response = try await client.execute(uri: "/console/" + file, method: .get)
-                #expect(response.status == .ok, "\(file)")
-                let onDisk = try Data(contentsOf: source.appendingPathComponent(file))
-                #expect(Data(response.body.readableBytesView) == onDisk, "\(file) as on disk")
-            }
-            for path in ["/console/../server.secret", "/console/%2e%2e/x.html", "/console/missing.js", "/console/index.exe"] {
-                let response = try await client.execute(uri: path, method: .get)
-                #expect(response.status == .notFound, "\(path)")
+        try await APIWorld.with(.sqlite, configure: { $0.consoleDirectory = source.path }) { world in
+            let files = try #require(FileManager.default.enumerator(atPath: source.path)?.allObjects as? [String])
+                .filter { !$0.hasPrefix(".") && !isDirectory(source.appendingPathComponent($0)) }
+            #expect(files.contains("index.html"))
+            let app = Application(router: world.server.makeRouter())
+            try await app.test(.router) { client in
+                for path in ["/", "/console"] {
+                    let response = try await client.execute(uri: path, method: .get)
+                    #expect(response.status == .found, "\(path)")
+                    #expect(response.headers[.location] == "/console/", "\(path)")
+                }
+                let index = try await client.execute(uri: "/console/", method: .get)
+                #expect(index.status == .ok)
+                #expect(index.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(index.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+                #expect(String(buffer: index.body).contains("<html"))
+                for file in files {
+                    let response = try await client.execute(uri: "/console/" + file, method: .get)
+                    #expect(response.status == .ok, "\(file)")
+                    let onDisk = try Data(contentsOf: source.appendingPathComponent(file))
+                    #expect(Data(response.body.readableBytesView) == onDisk, "\(file) as on disk")
+                }
+                for path in ["/console/../server.secret", "/console/%2e%2e/x.html", "/console/missing.js", "/console/index.exe"] {
+                    let response = try await client.execute(uri: path, method: .get)
+                    #expect(response.status == .notFound, "\(path)")
+                }
             }
         }
-        await world.close()
     }
 
     @Test("names that could leave the folder, hidden files, links and unknown types are never read")

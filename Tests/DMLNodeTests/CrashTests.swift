@@ -2,6 +2,7 @@ import DMLCore
 import DMLLedger
 import DMLNode
 import DMLStore
+import DMLSystem
 import Foundation
 import Testing
 
@@ -11,62 +12,42 @@ import Testing
 @Suite struct CrashTests {
     @Test func sigkillAtRandomMomentsLosesNoCommittedBlock() async throws {
         let directory = Fixtures.temporaryDirectory()
-        var random = SystemRandomNumberGenerator()
+        // Seeded: the kill points are chosen by commit count, not by time. DML_CRASH_SEED replays.
+        let seed = ProcessInfo.processInfo.environment["DML_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...1_000_000)
+        var random = SeededGenerator(seed: seed)
+        let replay = "seed \(seed) (replay: DML_CRASH_SEED=\(seed) swift test --filter CrashTests)"
         var lastReported: UInt64 = 0
         for round in 0..<4 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Fixtures.binary)
-            process.arguments = ["ledger", "stress", "--directory", directory]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let reader = LineReader(output.fileHandleForReading)
-            // Wait for a few commits, then kill at a random moment.
-            var commits = 0
-            while commits < 3, let line = reader.nextLine() {
-                if let height = Self.height(line) { lastReported = max(lastReported, height); commits += 1 }
-            }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 0...250, using: &random)))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            while let line = reader.nextLine() { if let height = Self.height(line) { lastReported = max(lastReported, height) } }
-            #expect(process.terminationReason == .uncaughtSignal, "round \(round)")
+            let writer = try ChildProcess(executable: Fixtures.binary, arguments: ["ledger", "stress", "--directory", directory],
+                                          output: .capture, errors: .discard)
+            // Kill right after a seeded number of reported commits.
+            let commits = Int.random(in: 3...25, using: &random)
+            let reached = await writer.waitForOutput { Self.committedHeights(in: $0).count >= commits }
+            await writer.killAndWait()
+            lastReported = max(lastReported, Self.committedHeights(in: writer.outputBytes).max() ?? 0)
+            #expect(reached, "round \(round): the writer stopped before \(commits) commits; \(replay)")
 
             let log = try await BlockLog.open(.sqlite(path: directory + "/ledger.sqlite"))
-            let report = try await ChainVerifier.verify(log: log)
-            #expect(report.head.height >= lastReported, "block \(lastReported) was reported committed but the log ends at \(report.head.height)")
-            #expect(report.invariantViolations.isEmpty)
-            let (ledger, _) = try await LedgerRestore.open(log: log)
-            #expect(ledger.head == report.head)
+            do {
+                let report = try await ChainVerifier.verify(log: log)
+                #expect(report.head.height >= lastReported,
+                        "block \(lastReported) was reported committed but the log ends at \(report.head.height); \(replay)")
+                #expect(report.invariantViolations.isEmpty, "\(replay)")
+                let (ledger, _) = try await LedgerRestore.open(log: log)
+                #expect(ledger.head == report.head, "\(replay)")
+            } catch {
+                await log.close()
+                throw error
+            }
             await log.close()
         }
-        #expect(lastReported > 0)
+        #expect(lastReported > 0, "\(replay)")
     }
 
-    static func height(_ line: String) -> UInt64? {
-        guard line.hasPrefix("committed ") else { return nil }
-        return UInt64(line.dropFirst("committed ".count))
-    }
-}
-
-/// Reads a pipe line by line.
-final class LineReader {
-    let handle: FileHandle
-    var buffer = Data()
-
-    init(_ handle: FileHandle) { self.handle = handle }
-
-    func nextLine() -> String? {
-        while true {
-            if let newline = buffer.firstIndex(of: 0x0a) {
-                let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                buffer.removeSubrange(buffer.startIndex...newline)
-                return line
-            }
-            let chunk = handle.availableData
-            if chunk.isEmpty { return nil }
-            buffer.append(chunk)
+    /// The heights in the writer's "committed N" lines.
+    static func committedHeights(in output: Data) -> [UInt64] {
+        String(decoding: output, as: UTF8.self).split(separator: "\n").compactMap { line in
+            line.hasPrefix("committed ") ? UInt64(line.dropFirst("committed ".count)) : nil
         }
     }
 }

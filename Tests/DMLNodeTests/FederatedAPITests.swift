@@ -9,12 +9,12 @@ import Testing
 
 /// Shared pieces of the federated-job tests.
 enum FederatedFixtures {
-    /// The digits experiments' split. Read through `runProcessAsync` (gzip off the cooperative
-    /// pool): a blocking child-process wait inside a lazy static initializer, on a cooperative
-    /// thread, stalled every concurrently running suite.
+    /// The digits experiments' split. Read through `runProcess`, which never blocks a thread: a
+    /// blocking child-process wait inside a lazy static initializer, on a cooperative thread,
+    /// stalled every concurrently running suite.
     static func experiments() async throws -> DigitsExperiments {
         let path = Fixtures.packageRoot + "/examples/algorithms/digits/data/digits.csv.gz"
-        let text = try await runProcessAsync("/bin/sh", ["-c", "gzip -dc '\(path)'"]).output
+        let text = try await runProcess("/bin/sh", ["-c", "gzip -dc '\(path)'"]).output
         return DigitsExperiments(all: try Dataset.csv(text, scale: 1.0 / 16))
     }
 
@@ -43,8 +43,7 @@ enum FederatedFixtures {
 struct FederatedAPITests {
     @Test("creating a job escrows rounds × devices × reward, keeps the plan, and refuses bad plans, missing datasets and exhausted budgets")
     func creation() async throws {
-        let world = try #require(try await APIWorld.make(.sqlite))
-        do {
+        try await APIWorld.with(.sqlite) { world in
             try await world.test { api in
                 let requester = try await api.user("requester@example.org"), owner = try await api.user("owner@example.org")
                 try await world.give(100, to: requester.account)
@@ -86,17 +85,14 @@ struct FederatedAPITests {
                 #expect(try await api.post("/v1/privacy/budgets", ["dataset": "Bad Name", "epsilon": 1], token: owner.token).status
                         == .unprocessableContent)
             }
-        } catch {
-            await world.close()
-            throw error
         }
-        await world.close()
     }
 
     @Test("a device's exchange: the requester cannot train, unknown jobs are 404, out-of-turn and malformed updates are refused by name")
     func exchangeRefusals() async throws {
-        let world = try #require(try await APIWorld.make(.sqlite))
-        do {
+        // The round must still be joining when the test reads it: a ten-minute join window, so
+        // that never depends on how fast a loaded machine runs the requests.
+        try await APIWorld.with(.sqlite, configure: { $0.federatedJoinMilliseconds = 600_000 }) { world in
             try await world.test { api in
                 let requester = try await api.user("requester@example.org"), device = try await api.user("device@example.org")
                 try await world.give(100, to: requester.account)
@@ -116,10 +112,6 @@ struct FederatedAPITests {
                 #expect(try await api.post(path, ["round": 1, "phase": "join", "waitSeconds": 99], token: device.token).status
                         == .unprocessableContent)
             }
-        } catch {
-            await world.close()
-            throw error
         }
-        await world.close()
     }
 }

@@ -3,28 +3,19 @@ import DMLLedger
 import DMLNode
 import DMLSandbox
 @testable import DMLServer
+import DMLSystem
 import DMLWorker
 import Foundation
 import Testing
-
-/// Runs a process off the cooperative pool, so an in-process server keeps answering meanwhile.
-func runProcessAsync(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String, error: String) {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            continuation.resume(with: Result { try runProcess(executable, arguments) })
-        }
-    }
-}
 
 /// Real `dml worker` processes on loopback against a live server.
 @Suite("Jobs: worker processes on loopback", .serialized)
 struct JobsLiveTests {
     /// A device child process (`dml worker` or `dml fl worker`) whose key lives in `folder`;
     /// its output lines are collected.
-    final class WorkerProcess: @unchecked Sendable {
-        let process = Process()
+    final class WorkerProcess: Sendable {
+        let child: ChildProcess
         let folder: String
-        private let lines = LineBuffer()
 
         /// A `dml worker` for algorithm jobs.
         convenience init(port: Int, folder: String, input: String, arguments: [String] = []) throws {
@@ -35,37 +26,27 @@ struct JobsLiveTests {
         /// `dml` with the given arguments.
         init(folder: String, command: [String]) throws {
             self.folder = folder
-            process.executableURL = URL(fileURLWithPath: Fixtures.binary)
-            process.arguments = command
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            let lines = self.lines
-            output.fileHandleForReading.readabilityHandler = { handle in lines.append(handle.availableData) }
-            try process.run()
+            child = try ChildProcess(executable: Fixtures.binary, arguments: command)
         }
 
-        var output: String { lines.text }
+        var output: String { child.output }
 
         func account() throws -> AccountID { try Worker.deviceKey(in: URL(fileURLWithPath: folder)).account }
 
-        /// Waits for the process to exit, up to `seconds`; kills it after that.
+        /// The exit status; a worker still running after `seconds` (a generous bound: a hung
+        /// test fails instead of hanging the suite) is killed and answers nil.
         func wait(seconds: Double) async -> Int32? {
-            let deadline = Date().addingTimeInterval(seconds)
-            while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                return nil
-            }
-            return process.terminationStatus
+            if let exit = await child.exit(within: .seconds(seconds)) { return exit.status }
+            await child.killAndWait()
+            return nil
         }
 
         func waitFor(_ text: String, seconds: Double) async -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
-            while !output.contains(text) && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-            return output.contains(text)
+            await child.waitForOutput(containing: text, within: .seconds(seconds))
         }
+
+        /// A worker the test no longer holds cannot outlive it, on any path.
+        deinit { child.kill() }
     }
 
     final class ResultBox: @unchecked Sendable {
@@ -75,15 +56,10 @@ struct JobsLiveTests {
         func get() -> (String, Int)? { lock.withLock { value } }
     }
 
-    final class LineBuffer: @unchecked Sendable {
-        private let lock = NSLock()
-        private var data = Data()
-        func append(_ more: Data) { lock.withLock { data.append(more) } }
-        var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
-    }
 
     /// Sets up a requester with an approved algorithm and a job; returns the requester's token and the job id.
-    static func job(_ world: APIWorld, package: AlgorithmPackage, devices: Int) async throws -> (token: String, job: Int) {
+    static func job(_ world: APIWorld, package: AlgorithmPackage, devices: Int,
+                    deadlineMilliseconds: UInt64 = LedgerService.wallClockMilliseconds() + 600_000) async throws -> (token: String, job: Int) {
         let result = ResultBox()
         try await world.test { api in
             let requester = try await api.user("requester@example.org"), moderator = try await api.user("moderator@example.org")
@@ -91,7 +67,7 @@ struct JobsLiveTests {
             try await world.give(100, to: requester.account)
             let algorithm = try await api.publish(package, developer: requester.token, moderator: moderator.token)
             let created = try await api.post("/v1/jobs", ["algorithm": algorithm, "devices": devices, "rewardPerDevice": "1000000000",
-                                                          "deadlineMilliseconds": LedgerService.wallClockMilliseconds() + 600_000],
+                                                          "deadlineMilliseconds": deadlineMilliseconds],
                                              token: requester.token)
             result.set((requester.token, try #require(created.json["id"] as? Int)))
         }
@@ -106,17 +82,18 @@ struct JobsLiveTests {
 
     @Test("a digits job split across 20 worker processes: every device paid once, counts equal one process over the whole dataset")
     func digitsAcrossTwentyWorkers() async throws {
-        let package = try ExampleAlgorithms.package("digits")
-        let rows = try ExampleAlgorithms.digitsRows()
+        let package = try await ExampleAlgorithms.package("digits")
+        let rows = try await ExampleAlgorithms.digitsRows()
         // The reference: the same classifier over the whole dataset in one process.
         let whole = try InputCodec.rows(csv: rows.joined(separator: "\n"), dropColumns: 1)
-        let reference = Sandbox().runBlocking(package, input: InputCodec.matrix(whole.rows, columns: whole.columns))
+        let reference = await InProcessRunner().run(package, input: InputCodec.matrix(whole.rows, columns: whole.columns))
         #expect(reference.outcome == .completed)
         let expected = OutputCodec.vector(reference.output)
         #expect(expected.reduce(0, +) == Double(rows.count))
 
         let devices = 20
-        guard let world = try await APIWorld.make(.sqlite, configure: { $0.jobChallengeRate = 0.5 }) else { return }
+        // Leases outlast any slow machine: this test is not about expiry.
+        guard let world = try await APIWorld.make(.sqlite, configure: { $0.jobChallengeRate = 0.5; $0.jobLeaseSeconds = 3_600 }) else { return }
         let root = Fixtures.temporaryDirectory()
         do {
             let (token, job) = try await Self.job(world, package: package, devices: devices)
@@ -147,7 +124,7 @@ struct JobsLiveTests {
                 #expect(csv.split(separator: "\n").count == 11)
                 // The command line writes the same report to a file.
                 let file = "\(root)/report.csv"
-                let command = try await runProcessAsync(Fixtures.binary, ["job", "report", "--server", "http://127.0.0.1:\(port)", "--job", "\(job)",
+                let command = try await runProcess(Fixtures.binary, ["job", "report", "--server", "http://127.0.0.1:\(port)", "--job", "\(job)",
                                                                          "--token", token, "--format", "csv", "--out", file])
                 #expect(command.status == 0, "\(command)")
                 #expect(try String(contentsOfFile: file, encoding: .utf8) == csv)
@@ -169,24 +146,28 @@ struct JobsLiveTests {
 
     @Test("a worker killed mid-run loses its lease after the timeout; another device does the work and is paid")
     func killedWorkerIsReplaced() async throws {
-        let package = try ExampleAlgorithms.package("digits")
-        let rows = try ExampleAlgorithms.digitsRows()
-        guard let world = try await APIWorld.make(.sqlite, configure: { $0.jobLeaseSeconds = 4; $0.jobChallengeRate = 0 }) else { return }
+        let package = try await ExampleAlgorithms.package("digits")
+        let rows = try await ExampleAlgorithms.digitsRows()
+        // The server's clock is moved past the dead worker's lease instead of waiting for it; the
+        // lease is long enough that the replacement never loses its own on a slow machine.
+        let clock = SkewedClock()
+        guard let world = try await APIWorld.make(.sqlite, configure: { $0.jobLeaseSeconds = 600; $0.jobChallengeRate = 0 },
+                                                  now: clock.function) else { return }
         let root = Fixtures.temporaryDirectory()
         do {
-            let (_, job) = try await Self.job(world, package: package, devices: 1)
+            let (_, job) = try await Self.job(world, package: package, devices: 1,
+                                              deadlineMilliseconds: LedgerService.wallClockMilliseconds() + 7_200_000)
             let input = "\(root)/all.csv"
             try rows.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
             try await world.live { port in
                 // The whole dataset takes the first worker a few seconds in a debug build: killed while it runs.
                 let doomed = try WorkerProcess(port: port, folder: "\(root)/doomed", input: input)
                 #expect(await doomed.waitFor("leased job \(job)", seconds: 60), "worker: \(doomed.output)")
-                kill(doomed.process.processIdentifier, SIGKILL)
-                doomed.process.waitUntilExit()
+                await doomed.child.killAndWait()
                 let leased = try await world.server.jobs.board.liveLeases(job: UInt64(job), now: world.server.now())
                 #expect(leased == 1)
+                clock.jump(byMilliseconds: 601_000)
 
-                // The replacement holds less data, so its run fits in the 4 s lease.
                 let small = "\(root)/small.csv"
                 try rows.prefix(60).joined(separator: "\n").write(toFile: small, atomically: true, encoding: .utf8)
                 let replacement = try WorkerProcess(port: port, folder: "\(root)/replacement", input: small, arguments: ["--max-jobs", "1"])

@@ -7,21 +7,33 @@ import Testing
 
 /// The example algorithms of `examples/algorithms`, built from C by its own script once per run.
 enum ExampleAlgorithms {
-    private static let built: Result<String, any Error> = Result {
-        let script = Fixtures.packageRoot + "/examples/algorithms/build.sh"
-        let result = try runProcess("/bin/bash", [script])
-        guard result.status == 0 else { throw WorkerError("build.sh failed: \(result.error)") }
-        return Fixtures.packageRoot + "/examples/algorithms/build/packages"
+    /// One build per test process, awaited by every caller (not a `static let`: its initializer
+    /// would hold a thread of the cooperative pool, and every other caller's, for the whole build).
+    private actor Build {
+        private var running: Task<String, any Error>?
+
+        func folder() async throws -> String {
+            if running == nil {
+                running = Task {
+                    let result = try await runProcess("/bin/bash", [Fixtures.packageRoot + "/examples/algorithms/build.sh"])
+                    guard result.status == 0 else { throw WorkerError("build.sh failed: \(result.error)") }
+                    return Fixtures.packageRoot + "/examples/algorithms/build/packages"
+                }
+            }
+            return try await running!.value
+        }
     }
 
-    static func package(_ name: String) throws -> AlgorithmPackage {
-        try AlgorithmPackage.pack(folder: URL(fileURLWithPath: try built.get()).appendingPathComponent(name))
+    private static let build = Build()
+
+    static func package(_ name: String) async throws -> AlgorithmPackage {
+        try AlgorithmPackage.pack(folder: URL(fileURLWithPath: try await build.folder()).appendingPathComponent(name))
     }
 
     /// The digits dataset as CSV rows (64 pixels, then the label).
-    static func digitsRows() throws -> [String] {
+    static func digitsRows() async throws -> [String] {
         let gz = Fixtures.packageRoot + "/examples/algorithms/digits/data/digits.csv.gz"
-        let result = try runProcess("/bin/sh", ["-c", "gzip -dc '\(gz)'"])
+        let result = try await runProcess("/bin/sh", ["-c", "gzip -dc '\(gz)'"])
         return result.output.split(separator: "\n").map(String.init)
     }
 

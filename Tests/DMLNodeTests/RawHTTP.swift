@@ -1,16 +1,23 @@
+import DMLSystem
 import Foundation
 
 /// HTTP/1.1 on a bare loopback socket, for what polite clients never send: a missing or false
-/// Content-Length, a body cut short. Sends `bytes`, half-closes, and reads the reply to the end.
+/// Content-Length, a body cut short. Sends `bytes`, half-closes, and reads the reply to the end,
+/// on a thread of its own: the server answering may be this process's own.
 enum RawHTTP {
-    struct Reply {
+    struct Reply: Sendable {
         let status: Int
         let head: String
         let body: String
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
     }
 
-    static func exchange(port: Int, _ bytes: [UInt8], readTimeoutSeconds: Int = 10) throws -> Reply {
+    static func exchange(port: Int, _ bytes: [UInt8], readTimeoutSeconds: Int = 60) async throws -> Reply {
+        try await Blocking.run("dml.test.rawhttp") { try exchangeBlocking(port: port, bytes, readTimeoutSeconds: readTimeoutSeconds) }
+    }
+
+    // blocking: socket calls, run by `exchange` on a thread of its own.
+    private static func exchangeBlocking(port: Int, _ bytes: [UInt8], readTimeoutSeconds: Int) throws -> Reply {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socket) }
         var timeout = timeval(tv_sec: readTimeoutSeconds, tv_usec: 0)
@@ -34,6 +41,10 @@ enum RawHTTP {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                throw CommandLineFailure("no reply from port \(port) within \(readTimeoutSeconds) s")
+            }
             guard count > 0 else { break }
             received += buffer[..<count]
         }
@@ -48,13 +59,14 @@ enum RawHTTP {
 
     /// A request with a JSON body (or none), `Connection: close`.
     static func request(port: Int, _ method: String, _ path: String, json: Any? = nil, token: String? = nil,
-                        headers: [String] = []) throws -> Reply {
+                        headers: [String] = [], readTimeoutSeconds: Int = 60) async throws -> Reply {
         let body = try json.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
         var lines = ["\(method) \(path) HTTP/1.1", "Host: 127.0.0.1", "Connection: close", "Content-Length: \(body.count)"]
         if json != nil { lines.append("Content-Type: application/json") }
         if let token { lines.append("Authorization: Bearer \(token)") }
         lines += headers
-        return try exchange(port: port, Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8) + Array(body))
+        return try await exchange(port: port, Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8) + Array(body),
+                                  readTimeoutSeconds: readTimeoutSeconds)
     }
 
     private static func dechunk(_ text: String) -> String {

@@ -7,11 +7,20 @@ import Testing
 
 @Suite struct SequencerTests {
     func openChain(_ configure: (inout LedgerService.Configuration) -> Void = { _ in }) async throws -> LocalChain {
+        try await openChain(clock: LedgerService.wallClockMilliseconds, configure)
+    }
+
+    /// A chain on a fresh SQLite log; `clock` is the sequencer's (block times and the block interval).
+    func openChain(clock: @escaping @Sendable () -> UInt64,
+                   _ configure: (inout LedgerService.Configuration) -> Void) async throws -> LocalChain {
         var configuration = LedgerService.Configuration()
         configure(&configuration)
         return try await LocalChain.open(.sqlite(path: Fixtures.temporaryDirectory() + "/ledger.sqlite"),
-                                         spec: Fixtures.spec(), configuration: configuration)
+                                         spec: Fixtures.spec(), configuration: configuration, clock: clock)
     }
+
+    /// A sequencer clock that moves only when the test says, starting after the fixtures' genesis.
+    func manualClock() -> ManualClock { ManualClock(startMilliseconds: Fixtures.spec().genesisTimestampMilliseconds + 1_000) }
 
     func transfers(_ chain: LocalChain, from key: AccountKey, count: Int, startingAt nonce: UInt64 = 0) -> [SignedTransaction] {
         (0..<count).map {
@@ -25,19 +34,29 @@ import Testing
         let chain = try await openChain { $0.transactionsPerBlockMax = 10; $0.blockIntervalMilliseconds = 300 }
         let outcomes = await chain.service.submit(batch: transfers(chain, from: Fixtures.keys[0], count: 25))
         await chain.close()
-        let heights = outcomes.map { try! $0.get().height }
-        #expect(heights == Array(repeating: 1, count: 10) + Array(repeating: 2, count: 10) + Array(repeating: 3, count: 5))
-        #expect(outcomes.map { try! $0.get().index } == Array(0..<10) + Array(0..<10) + Array(0..<5))
+        let heights = outcomes.map { try? $0.get().height }
+        #expect(heights == Array(repeating: 1, count: 10) + Array(repeating: 2, count: 10) + Array(repeating: 3, count: 5), "\(outcomes)")
+        #expect(outcomes.map { try? $0.get().index } == Array(0..<10) + Array(0..<10) + Array(0..<5))
     }
 
     @Test func aLoneTransactionIsCommittedAfterTheBlockInterval() async throws {
-        let chain = try await openChain { $0.blockIntervalMilliseconds = 30 }
-        let start = ContinuousClock.now
-        let outcome = await chain.service.submit(transfers(chain, from: Fixtures.keys[0], count: 1)[0])
-        let waited = ContinuousClock.now - start
+        // The interval is measured on the sequencer's clock, which here moves only when told.
+        let clock = manualClock()
+        let start = clock.milliseconds
+        let chain = try await openChain(clock: clock.function) { $0.blockIntervalMilliseconds = 30 }
+        let transaction = transfers(chain, from: Fixtures.keys[0], count: 1)[0]
+        async let outcome = chain.service.submit(transaction)
+        while await chain.service.pendingCount < 1 { await Task.yield() }
+        clock.advance(byMilliseconds: 29)
+        let early = await chain.service.head
+        #expect(early.height == 0, "a block was cut before the interval had passed")
+        #expect(await chain.service.pendingCount == 1)
+        clock.advance(byMilliseconds: 1)
+        let committed = await outcome
+        let head = await chain.service.head
         await chain.close()
-        #expect((try? outcome.get().height) == 1)
-        #expect(waited >= .milliseconds(25))
+        #expect((try? committed.get().height) == 1, "\(committed)")
+        #expect(head.timestampMilliseconds == start + 30)
     }
 
     @Test func concurrentSubmittersEachKeepTheirOrder() async throws {
@@ -99,10 +118,12 @@ import Testing
     }
 
     @Test func stoppingFinishesQueuedWorkAndRefusesNewWork() async throws {
-        let chain = try await openChain { $0.blockIntervalMilliseconds = 200 }
+        // The sequencer's clock never moves, so the batch cannot be cut by the interval: it is
+        // still queued when `stop()` runs, and only stopping can finish it.
+        let chain = try await openChain(clock: manualClock().function) { $0.blockIntervalMilliseconds = 200 }
         let batch = transfers(chain, from: Fixtures.keys[0], count: 3)
         async let outcomes = chain.service.submit(batch: batch)
-        try await Task.sleep(for: .milliseconds(20))
+        while await chain.service.pendingCount < batch.count { await Task.yield() }
         await chain.service.stop()
         #expect(await outcomes.allSatisfy { (try? $0.get()) != nil })
         #expect(await chain.service.submit(batch[0]) == .failure(.stopped))
@@ -120,12 +141,14 @@ import Testing
         let failed = await chain.submit(BalancesCall.transfer(to: Fixtures.keys[1].account, amount: .tokens(1)!).call, as: Fixtures.keys[0])
         guard case .failure(.storeFailed) = failed else {
             Issue.record("expected storeFailed, got \(failed)")
+            await chain.service.stop()
             return
         }
         #expect(await chain.service.head.height == 1)
         let later = await chain.submit(BalancesCall.transfer(to: Fixtures.keys[2].account, amount: .tokens(1)!).call, as: Fixtures.keys[0])
         guard case .failure(.storeFailed) = later else {
             Issue.record("a stopped sequencer accepted work: \(later)")
+            await chain.service.stop()
             return
         }
         await chain.service.stop()

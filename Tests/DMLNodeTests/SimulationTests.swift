@@ -18,15 +18,16 @@ import Testing
         #expect(result.restarts > 0)
     }
 
-    @Test func theSameSeedGivesTheSameRootInTwoProcesses() throws {
-        let runs = try (0..<2).map { _ in
-            try runProcess(Fixtures.binary, ["ledger", "simulate", "--seed", "42", "--steps", "40"])
+    @Test func theSameSeedGivesTheSameRootInTwoProcesses() async throws {
+        var runs: [(status: Int32, output: String, error: String)] = []
+        for _ in 0..<2 {
+            runs.append(try await runProcess(Fixtures.binary, ["ledger", "simulate", "--seed", "42", "--steps", "40"]))
         }
         for run in runs { #expect(run.status == 0, "\(run.error)") }
         let roots = runs.map { $0.output.split(separator: "\n").first { $0.hasPrefix("final state root") } }
         #expect(roots[0] != nil)
         #expect(roots[0] == roots[1])
-        let other = try runProcess(Fixtures.binary, ["ledger", "simulate", "--seed", "43", "--steps", "40"])
+        let other = try await runProcess(Fixtures.binary, ["ledger", "simulate", "--seed", "43", "--steps", "40"])
         #expect(other.output.split(separator: "\n").first { $0.hasPrefix("final state root") } != roots[0])
     }
 

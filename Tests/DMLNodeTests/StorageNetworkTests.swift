@@ -13,7 +13,7 @@ typealias NodeProcess = StorageNodeProcess
 
 extension StorageNodeProcess {
     /// A node following the chain at `location` (its SQLite folder `chain`, or PostgreSQL).
-    convenience init(data: String, chain: String, location: DatabaseLocation, port: Int = 0) throws {
+    convenience init(data: String, chain: String, location: DatabaseLocation, port: Int = 0) async throws {
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "DATABASE_URL")
         environment.removeValue(forKey: "DATABASE_SCHEMA")
@@ -21,7 +21,7 @@ extension StorageNodeProcess {
             environment["DATABASE_URL"] = url
             environment["DATABASE_SCHEMA"] = schema
         }
-        try self.init(executable: Fixtures.binary, data: data, chain: chain, port: port, environment: environment)
+        try await self.init(executable: Fixtures.binary, data: data, chain: chain, port: port, environment: environment)
     }
 }
 
@@ -53,7 +53,7 @@ struct StorageNetworkTests {
     }
 
     func waitForNodes(_ nodes: [NodeProcess], height: UInt64, http: StorageClient) async throws {
-        for node in nodes { try await http.waitUntilFollowing(nodeURL: node.url, height: height) }
+        for node in nodes { try await http.waitUntilFollowing(nodeURL: node.url, height: height, timeoutSeconds: 120) }
     }
 
     @Test("write, read, kill a node, repair an empty node and a flipped byte; refuse strangers, unpaid and oversize uploads",
@@ -66,113 +66,129 @@ struct StorageNetworkTests {
         if case .sqlite = location { location = .sqlite(path: chainDirectory + "/ledger.sqlite") }
         let chain = try await LocalChain.open(location, spec: spec())
         let pump = Task { await InboxPump.run(service: chain.service, log: chain.log, intervalMilliseconds: 20) }
-        var nodes = try (0..<3).map { try NodeProcess(data: "\(directory)/node\($0)", chain: chainDirectory, location: location) }
+        var nodes: [NodeProcess] = []
         let http = StorageClient.makeHTTPClient()
-        defer { nodes.forEach { $0.stop() } }
-
-        // Providers register their nodes and trust the manager, who builds a cluster on the ring.
-        for (index, node) in nodes.enumerated() {
-            try await submit(chain, .createNode(node.account, capacity: 1_000, rentPerVNodePerMonth: 1_000_000_000,
-                                                params: NodeParams(url: node.url)), as: providers[index])
-            _ = await chain.submit(RolesCall.grant(.clusterManagerTrustedBy(provider: providers[index].account), to: manager.account).call,
-                                   as: providers[index])
-        }
-        let cluster = Identifier<StorageCluster>(1)
-        try await submit(chain, .createCluster(ClusterParams(replicationMax: 3), resourcePerVNode: 100), as: manager)
-        for (index, node) in nodes.enumerated() {
-            try await submit(chain, .addNode(cluster, node: node.account, vnodes: [UInt64(index) * (UInt64.max / 3)]), as: manager)
-            try await submit(chain, .setNodeStatus(cluster, node: node.account, .active), as: manager)
-        }
-        // Bucket 1 is paid for; bucket 2 is allocated with no deposit; bucket 3 has a 1 MiB quota.
-        try await submit(chain, .deposit(.tokens(100)!), as: owner)
-        try await submit(chain, .createBucket(cluster, BucketParams(replication: 2), owner: nil), as: owner)
-        try await submit(chain, .allocate(Identifier(1), resource: 50), as: owner)
-        try await submit(chain, .createBucket(cluster, BucketParams(replication: 2), owner: nil), as: stranger)
-        try await submit(chain, .allocate(Identifier(2), resource: 1), as: stranger)
-        try await submit(chain, .createBucket(cluster, BucketParams(replication: 2), owner: nil), as: owner)
-        let head = try await submit(chain, .allocate(Identifier(3), resource: 1), as: owner)
-        let client = StorageClient(http: http, key: owner)
-        try await waitForNodes(nodes, height: head, http: client)
-        let view: @Sendable (UInt64) async -> BucketView = { id in await chain.service.ledger.reading { BucketView.read(Identifier(id), in: $0)! } }
-
-        // Write a chunked blob (3.5 MiB) to both replicas; read it back.
-        let original = (0..<(3 * 1_048_576 + 524_288)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
-        let file = directory + "/blob.bin"
-        _ = FileManager.default.createFile(atPath: file, contents: Data(original))
-        let bucket = await view(1)
-        let (cid, results) = try await client.put(file: file, into: bucket)
-        #expect(results.count == 2 && results.values.allSatisfy { if case .success = $0 { true } else { false } })
-        try await client.get(cid, from: bucket, to: directory + "/read.bin")
-        #expect(FileManager.default.contents(atPath: directory + "/read.bin") == Data(original))
-
-        // Refusals: a stranger cannot write, an anonymous reader cannot read a private bucket,
-        // an unpaid bucket is refused, an upload past the quota is refused.
-        await #expect(throws: StorageClient.Failure.self) { try await StorageClient(http: http, key: stranger).put(file: file, into: bucket) }
-        await #expect(throws: StorageClient.Failure.self) { try await StorageClient(http: http, key: nil).get(cid, from: bucket, to: directory + "/x") }
-        do {
-            _ = try await StorageClient(http: http, key: stranger).put(file: file, into: await view(2))
-            Issue.record("an unpaid bucket took an upload")
-        } catch let failure as StorageClient.Failure {
-            #expect(failure.status == 402 && failure.message.contains("rent_not_covered"))
+        // However the test ends: the nodes stopped, the client shut down, the chain closed.
+        func cleanUp() async {
+            pump.cancel()
+            await pump.value
+            for node in nodes { await node.stop() }
+            try? await http.shutdown()
+            await chain.close()
         }
         do {
-            _ = try await client.put(file: file, into: await view(3))
-            Issue.record("an upload past the quota was stored")
-        } catch let failure as StorageClient.Failure {
-            #expect(failure.status == 413 && failure.message.contains("quota_exceeded"))
+            for index in 0..<3 { nodes.append(try await NodeProcess(data: "\(directory)/node\(index)", chain: chainDirectory, location: location)) }
+
+            // Providers register their nodes and trust the manager, who builds a cluster on the ring.
+            for (index, node) in nodes.enumerated() {
+                try await submit(chain, .createNode(node.account, capacity: 1_000, rentPerVNodePerMonth: 1_000_000_000,
+                                                    params: NodeParams(url: node.url)), as: providers[index])
+                _ = await chain.submit(RolesCall.grant(.clusterManagerTrustedBy(provider: providers[index].account), to: manager.account).call,
+                                       as: providers[index])
+            }
+            let cluster = Identifier<StorageCluster>(1)
+            try await submit(chain, .createCluster(ClusterParams(replicationMax: 3), resourcePerVNode: 100), as: manager)
+            for (index, node) in nodes.enumerated() {
+                try await submit(chain, .addNode(cluster, node: node.account, vnodes: [UInt64(index) * (UInt64.max / 3)]), as: manager)
+                try await submit(chain, .setNodeStatus(cluster, node: node.account, .active), as: manager)
+            }
+            // Bucket 1 is paid for; bucket 2 is allocated with no deposit; bucket 3 has a 1 MiB quota.
+            try await submit(chain, .deposit(.tokens(100)!), as: owner)
+            try await submit(chain, .createBucket(cluster, BucketParams(replication: 2), owner: nil), as: owner)
+            try await submit(chain, .allocate(Identifier(1), resource: 50), as: owner)
+            try await submit(chain, .createBucket(cluster, BucketParams(replication: 2), owner: nil), as: stranger)
+            try await submit(chain, .allocate(Identifier(2), resource: 1), as: stranger)
+            try await submit(chain, .createBucket(cluster, BucketParams(replication: 2), owner: nil), as: owner)
+            let head = try await submit(chain, .allocate(Identifier(3), resource: 1), as: owner)
+            let client = StorageClient(http: http, key: owner)
+            try await waitForNodes(nodes, height: head, http: client)
+            let view: @Sendable (UInt64) async -> BucketView = { id in await chain.service.ledger.reading { BucketView.read(Identifier(id), in: $0)! } }
+
+            // Write a chunked blob (3.5 MiB) to both replicas; read it back.
+            let original = (0..<(3 * 1_048_576 + 524_288)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+            let file = directory + "/blob.bin"
+            _ = FileManager.default.createFile(atPath: file, contents: Data(original))
+            let bucket = await view(1)
+            let (cid, results) = try await client.put(file: file, into: bucket)
+            #expect(results.count == 2 && results.values.allSatisfy { if case .success = $0 { true } else { false } })
+            try await client.get(cid, from: bucket, to: directory + "/read.bin")
+            #expect(FileManager.default.contents(atPath: directory + "/read.bin") == Data(original))
+
+            // Refusals: a stranger cannot write, an anonymous reader cannot read a private bucket,
+            // an unpaid bucket is refused, an upload past the quota is refused.
+            await #expect(throws: StorageClient.Failure.self) { try await StorageClient(http: http, key: stranger).put(file: file, into: bucket) }
+            await #expect(throws: StorageClient.Failure.self) { try await StorageClient(http: http, key: nil).get(cid, from: bucket, to: directory + "/x") }
+            do {
+                _ = try await StorageClient(http: http, key: stranger).put(file: file, into: await view(2))
+                Issue.record("an unpaid bucket took an upload")
+            } catch let failure as StorageClient.Failure {
+                #expect(failure.status == 402 && failure.message.contains("rent_not_covered"))
+            }
+            do {
+                _ = try await client.put(file: file, into: await view(3))
+                Issue.record("an upload past the quota was stored")
+            } catch let failure as StorageClient.Failure {
+                #expect(failure.status == 413 && failure.message.contains("quota_exceeded"))
+            }
+            // A truncated upload (the connection closes early) leaves nothing behind.
+            let small = Array("hello, storage".utf8)
+            let smallID = ContentID.of(small, codec: .raw)
+            let target = bucket.replicas(of: smallID)[0]
+            let node = nodes.first { $0.account == target }!
+            try await sendTruncatedPut(port: node.port, path: "/v1/buckets/1/blobs/\(smallID)", key: owner, declared: 1_000, sent: Array(small.prefix(5)))
+            // The node has answered or closed the connection; its clean-up of the partial file is awaited.
+            let tmp = "\(node.data)/buckets/1/tmp"
+            for _ in 0..<300 where !((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(await !client.has(smallID, in: bucket, on: target))
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: "\(node.data)/buckets/1/tmp")) ?? [] == [])
+
+            // Kill one replica: the blob is still readable from the other.
+            let replicas = bucket.replicas(of: cid)
+            let victimIndex = nodes.firstIndex { $0.account == replicas[0] }!
+            await nodes[victimIndex].kill()
+            let served = try await client.get(cid, from: bucket, to: directory + "/read2.bin")
+            #expect(served == replicas[1])
+            #expect(FileManager.default.contents(atPath: directory + "/read2.bin") == Data(original))
+
+            // Bring it back empty on the same port: repair restores every replica it should hold.
+            try FileManager.default.removeItem(atPath: nodes[victimIndex].data + "/buckets")
+            nodes[victimIndex] = try await NodeProcess(data: nodes[victimIndex].data, chain: chainDirectory, location: location,
+                                                 port: nodes[victimIndex].port)
+            try await waitForNodes([nodes[victimIndex]], height: head, http: client)
+            let provider = StorageClient(http: http, key: providers[victimIndex])
+            let report = try await provider.repair(nodeURL: nodes[victimIndex].url)
+            #expect(report.restored == 1 && report.lost.isEmpty)
+            #expect(await client.has(cid, in: bucket, on: replicas[0]))
+
+            // Flip a byte on disk: the check finds it and restores the copy from the other replica.
+            let other = nodes.first { $0.account == replicas[1] }!
+            let path = try blobFile(cid, under: other.data + "/buckets/1/blobs")
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            bytes[2_000_000] ^= 0x01
+            try bytes.write(to: URL(fileURLWithPath: path))
+            let otherIndex = nodes.firstIndex { $0.account == replicas[1] }!
+            let second = try await StorageClient(http: http, key: providers[otherIndex]).repair(nodeURL: other.url)
+            #expect(second.corrupt == 1 && second.restored == 1)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(original))
+
+            // Usage is billed through the ledger: the node reports, the inbox feeds the sequencer.
+            try await StorageClient(http: http, key: providers[otherIndex]).reportUsage(nodeURL: other.url)
+            var billed = UInt64(0)
+            // Several hops (node, inbox, pump, sequencer): waited for as an event, given up only
+            // after a minute so that a broken build fails instead of hanging.
+            for _ in 0..<600 where billed == 0 {
+                try await Task.sleep(nanoseconds: 100_000_000)
+                billed = await chain.service.ledger.reading { Storage.usage(of: Identifier(1), by: other.account, in: $0) }.servedBytes
+            }
+            #expect(billed >= UInt64(original.count))
+            #expect(await chain.service.ledger.invariantViolations() == [])
+        } catch {
+            await cleanUp()
+            throw error
         }
-        // A truncated upload (the connection closes early) leaves nothing behind.
-        let small = Array("hello, storage".utf8)
-        let smallID = ContentID.of(small, codec: .raw)
-        let target = bucket.replicas(of: smallID)[0]
-        let node = nodes.first { $0.account == target }!
-        try sendTruncatedPut(port: node.port, path: "/v1/buckets/1/blobs/\(smallID)", key: owner, declared: 1_000, sent: Array(small.prefix(5)))
-        try await Task.sleep(nanoseconds: 300_000_000)
-        #expect(await !client.has(smallID, in: bucket, on: target))
-        #expect((try? FileManager.default.contentsOfDirectory(atPath: "\(node.data)/buckets/1/tmp")) ?? [] == [])
-
-        // Kill one replica: the blob is still readable from the other.
-        let replicas = bucket.replicas(of: cid)
-        let victimIndex = nodes.firstIndex { $0.account == replicas[0] }!
-        nodes[victimIndex].kill()
-        let served = try await client.get(cid, from: bucket, to: directory + "/read2.bin")
-        #expect(served == replicas[1])
-        #expect(FileManager.default.contents(atPath: directory + "/read2.bin") == Data(original))
-
-        // Bring it back empty on the same port: repair restores every replica it should hold.
-        try FileManager.default.removeItem(atPath: nodes[victimIndex].data + "/buckets")
-        nodes[victimIndex] = try NodeProcess(data: nodes[victimIndex].data, chain: chainDirectory, location: location,
-                                             port: nodes[victimIndex].port)
-        try await waitForNodes([nodes[victimIndex]], height: head, http: client)
-        let provider = StorageClient(http: http, key: providers[victimIndex])
-        let report = try await provider.repair(nodeURL: nodes[victimIndex].url)
-        #expect(report.restored == 1 && report.lost.isEmpty)
-        #expect(await client.has(cid, in: bucket, on: replicas[0]))
-
-        // Flip a byte on disk: the check finds it and restores the copy from the other replica.
-        let other = nodes.first { $0.account == replicas[1] }!
-        let path = try blobFile(cid, under: other.data + "/buckets/1/blobs")
-        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        bytes[2_000_000] ^= 0x01
-        try bytes.write(to: URL(fileURLWithPath: path))
-        let otherIndex = nodes.firstIndex { $0.account == replicas[1] }!
-        let second = try await StorageClient(http: http, key: providers[otherIndex]).repair(nodeURL: other.url)
-        #expect(second.corrupt == 1 && second.restored == 1)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(original))
-
-        // Usage is billed through the ledger: the node reports, the inbox feeds the sequencer.
-        try await StorageClient(http: http, key: providers[otherIndex]).reportUsage(nodeURL: other.url)
-        var billed = UInt64(0)
-        for _ in 0..<50 where billed == 0 {
-            try await Task.sleep(nanoseconds: 100_000_000)
-            billed = await chain.service.ledger.reading { Storage.usage(of: Identifier(1), by: other.account, in: $0) }.servedBytes
-        }
-        #expect(billed >= UInt64(original.count))
-        #expect(await chain.service.ledger.invariantViolations() == [])
-
-        pump.cancel()
-        try await http.shutdown()
-        await chain.close()
+        await cleanUp()
     }
 
     @Test("the storage benchmark runs end to end on a real node and cleans up after itself")
@@ -198,21 +214,11 @@ struct StorageNetworkTests {
         throw CommandLineFailure("no file for \(id) under \(directory)")
     }
 
-    /// Sends a PUT that declares `declared` bytes, sends fewer, and closes the connection.
-    func sendTruncatedPut(port: Int, path: String, key: AccountKey, declared: Int, sent: [UInt8]) throws {
+    /// A PUT whose body stops short of its Content-Length; returns once the node has answered
+    /// or closed the connection.
+    func sendTruncatedPut(port: Int, path: String, key: AccountKey, declared: Int, sent: [UInt8]) async throws {
         let signature = RequestSignature.header(key: key, method: "PUT", path: path, timestamp: RequestSignature.nowMilliseconds())
         let head = "PUT \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(declared)\r\n\(RequestSignature.headerName): \(signature)\r\n\r\n"
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw CommandLineFailure("could not connect to port \(port)") }
-        let bytes = Array(head.utf8) + sent
-        _ = bytes.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) }
+        _ = try await RawHTTP.exchange(port: port, Array(head.utf8) + sent)
     }
 }

@@ -27,11 +27,11 @@ import Testing
         #expect(after.invariantViolations().isEmpty)
         await chain.close()
 
-        let log = try await BlockLog.open(location)
-        let report = try await ChainVerifier.verify(log: log)
+        let report = try await withClosing(try await BlockLog.open(location), close: { await $0.close() }) { log in
+            try await ChainVerifier.verify(log: log)
+        }
         #expect(report.head == before.head)
         #expect(report.transactions == 25)
-        await log.close()
     }
 
     @Test(arguments: Backend.allCases)
@@ -56,11 +56,11 @@ import Testing
     func aBlockCannotBeStoredTwiceAtOneHeight(_ backend: Backend) async throws {
         guard let location = backend.freshLocation() else { return }
         let (_, genesis) = try Ledger.genesis(Fixtures.spec())
-        let log = try await BlockLog.open(location)
-        try await log.initialize(spec: Fixtures.spec(), genesis: genesis)
-        await #expect(throws: StoreError.self) { try await log.append(genesis) }
-        #expect(try await log.headHeight() == 0)
-        await log.close()
+        try await withClosing(try await BlockLog.open(location), close: { await $0.close() }) { log in
+            try await log.initialize(spec: Fixtures.spec(), genesis: genesis)
+            await #expect(throws: StoreError.self) { try await log.append(genesis) }
+            #expect(try await log.headHeight() == 0)
+        }
     }
 
     @Test(arguments: Backend.allCases)
@@ -68,7 +68,11 @@ import Testing
         guard let location = backend.freshLocation() else { return }
         let chain = try await LocalChain.open(location, spec: Fixtures.spec())
         await chain.close()
-        await #expect(throws: StoreError.self) { try await LocalChain.open(location, spec: Fixtures.spec(name: "other")) }
+        await #expect(throws: StoreError.self) {
+            // Closed if it unexpectedly opens, so no sequencer is left running.
+            let chain = try await LocalChain.open(location, spec: Fixtures.spec(name: "other"))
+            await chain.close()
+        }
     }
 
     @Test(arguments: Backend.allCases)
@@ -82,30 +86,30 @@ import Testing
 
         // Rewrite block 3 so that it still decodes and its stored hash matches, but its
         // transfer amount differs: only re-execution can tell.
-        let log = try await BlockLog.open(location)
-        let original = try #require(try await log.block(at: 3))
-        let transaction = original.transactions[0]
-        let forgedCall = BalancesCall.transfer(to: Fixtures.keys[2].account, amount: .tokens(3)!).call
-        let forgedTransaction = SignedTransaction(payload: TransactionPayload(chain: transaction.payload.chain, signer: transaction.payload.signer,
-                                                                              nonce: transaction.payload.nonce, call: forgedCall),
-                                                  signature: transaction.signature)
-        let forged = Block(header: original.header, transactions: [forgedTransaction], events: original.events)
-        try await rewrite(location, height: 3, with: forged)
-        do {
-            _ = try await ChainVerifier.verify(log: log)
-            Issue.record("a tampered chain verified")
-        } catch {
-            #expect(error.height == 3)
-            #expect(error.description.contains("block 3"))
+        try await withClosing(try await BlockLog.open(location), close: { await $0.close() }) { log in
+            let original = try #require(try await log.block(at: 3))
+            let transaction = original.transactions[0]
+            let forgedCall = BalancesCall.transfer(to: Fixtures.keys[2].account, amount: .tokens(3)!).call
+            let forgedTransaction = SignedTransaction(payload: TransactionPayload(chain: transaction.payload.chain, signer: transaction.payload.signer,
+                                                                                  nonce: transaction.payload.nonce, call: forgedCall),
+                                                      signature: transaction.signature)
+            let forged = Block(header: original.header, transactions: [forgedTransaction], events: original.events)
+            try await rewrite(location, height: 3, with: forged)
+            do throws(ChainVerifier.Failure) {
+                _ = try await ChainVerifier.verify(log: log)
+                Issue.record("a tampered chain verified")
+            } catch {
+                #expect(error.height == 3)
+                #expect(error.description.contains("block 3"))
+            }
         }
-        await log.close()
     }
 
     /// Overwrites a stored block row (hash column included), as an attacker with disk access could.
     func rewrite(_ location: DatabaseLocation, height: UInt64, with block: Block) async throws {
         switch location {
         case .sqlite(let path):
-            let result = try runProcess("/usr/bin/env", ["python3", "-c", """
+            let result = try await runProcess("/usr/bin/env", ["python3", "-c", """
                 import sqlite3, sys
                 db = sqlite3.connect(sys.argv[1])
                 db.execute("UPDATE dml_blocks SET block = ?, hash = ? WHERE height = ?", (bytes.fromhex(sys.argv[2]), bytes.fromhex(sys.argv[3]), int(sys.argv[4])))
@@ -114,7 +118,7 @@ import Testing
             #expect(result.status == 0, "\(result.error)")
         case let .postgres(url, schema):
             let sql = "SET search_path TO \(schema ?? "public"); UPDATE dml_blocks SET block = decode('\(Hex.encode(block.canonicalBytes))', 'hex'), hash = decode('\(block.hash.hex)', 'hex') WHERE height = \(height);"
-            let result = try runProcess("/usr/bin/env", ["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+            let result = try await runProcess("/usr/bin/env", ["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
             #expect(result.status == 0, "\(result.error)")
         }
     }
@@ -129,7 +133,10 @@ import Testing
         let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.write(contentsOf: Data(repeating: 0x5a, count: 4096))
         try handle.close()
-        await #expect(throws: (any Error).self) { try await LocalChain.open(.sqlite(path: path)) }
+        await #expect(throws: (any Error).self) {
+            let chain = try await LocalChain.open(.sqlite(path: path))
+            await chain.close()
+        }
     }
 
     @Test func aTruncatedSQLiteFileGivesAClearErrorAndNoCrash() async throws {
@@ -140,7 +147,7 @@ import Testing
             _ = await chain.submit(BalancesCall.transfer(to: Fixtures.keys[2].account, amount: .tokens(2)!).call, as: Fixtures.keys[1])
         }
         await chain.close(snapshot: true)
-        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
         let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.truncate(atOffset: UInt64(size / 2))
         try handle.close()
@@ -149,9 +156,10 @@ import Testing
             // If SQLite can still read what is left, verification must catch what is missing.
             let head = await reopened.service.head
             await reopened.close()
-            let log = try await BlockLog.open(.sqlite(path: path))
-            _ = try await ChainVerifier.verify(log: log)
-            await log.close()
+            // The log is closed on the path this test expects too (verification throwing).
+            _ = try await withClosing(try await BlockLog.open(.sqlite(path: path)), close: { await $0.close() }) { log in
+                try await ChainVerifier.verify(log: log)
+            }
             Issue.record("a truncated log opened at height \(head.height) and verified")
         } catch {
             #expect(!"\(error)".isEmpty)

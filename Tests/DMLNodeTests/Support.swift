@@ -2,6 +2,7 @@ import DMLCore
 import DMLLedger
 import DMLNode
 import DMLStore
+import DMLSystem
 import Foundation
 import Testing
 
@@ -9,7 +10,18 @@ enum Fixtures {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 
+    /// Ends the test process with every thread's stack when the cooperative pool or Dispatch's
+    /// global queue runs nothing for five minutes (every thread blocked: a stall), instead of
+    /// letting it hang until CI's time runs out. Started by the first test that asks for a folder,
+    /// the binary or a world. (Five minutes: longer than any test holds a thread with work.)
+    static let watchdog = StallWatchdog.start(limitSeconds: 300) { stall in
+        FileHandle.standardError.write(Data((stall.description + "\n").utf8))
+        print("✘ Test run stalled: \(stall.pool) blocked (see the stacks above)")
+        exit(70)
+    }
+
     static func temporaryDirectory(_ name: String = #function) -> String {
+        _ = watchdog
         let path = NSTemporaryDirectory() + "dml-test-\(name.prefix(30).filter { $0.isLetter })-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
@@ -17,6 +29,7 @@ enum Fixtures {
 
     /// The `dml` executable built beside the tests.
     static var binary: String {
+        _ = watchdog
         let candidates = [".build/debug/dml", ".build/x86_64-unknown-linux-gnu/debug/dml"].map { packageRoot + "/" + $0 }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
@@ -54,22 +67,27 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 }
 
+/// Runs a program to completion without blocking a thread (its exit and output are events), with
+/// this process's environment less `DATABASE_URL`, plus `environment`.
 func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                currentDirectory: String? = nil) throws -> (status: Int32, output: String, error: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
+                currentDirectory: String? = nil) async throws -> (status: Int32, output: String, error: String) {
     var merged = ProcessInfo.processInfo.environment
     merged.removeValue(forKey: "DATABASE_URL")
     for (key, value) in environment { merged[key] = value }
-    process.environment = merged
-    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-    let output = Pipe(), error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    let result = try await ChildProcess.run(executable, arguments, environment: merged, currentDirectory: currentDirectory)
+    return (result.exit.status, result.output, result.error)
+}
+
+/// The wall clock plus an offset a test moves forward: for a server that must keep real time
+/// for its long polls (a frozen clock would make them wait forever) while a test passes a
+/// deadline, a lease or a phase without sleeping. Block times read it too, so it never goes back.
+final class SkewedClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var offsetMilliseconds: UInt64 = 0
+
+    func now() -> UInt64 { LedgerService.wallClockMilliseconds() + lock.withLock { offsetMilliseconds } }
+
+    func jump(byMilliseconds delta: UInt64) { lock.withLock { offsetMilliseconds += delta } }
+
+    var function: @Sendable () -> UInt64 { { [self] in now() } }
 }

@@ -31,11 +31,11 @@ enum WasmFixtures {
         let errors = Pipe()
         process.standardError = errors
         try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw FixtureError(message: "clang failed: \(message)")
-        }
+        // blocking: clang needs nothing from this process, so these waits end. Its messages are
+        // read before the exit is awaited: a full pipe would otherwise stop clang.
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit() // blocking: see above
+        guard process.terminationStatus == 0 else { throw FixtureError(message: "clang failed: \(message)") }
         let bytes = [UInt8](try Data(contentsOf: output))
         cache.set(key, bytes)
         return bytes

@@ -4,6 +4,7 @@ import DMLLedger
 import DMLNode
 import DMLSandbox
 import DMLWorker
+import DMLSystem
 import Foundation
 
 /// The devices' acts: a job whose algorithm runs on data that stays on each device, and
@@ -84,12 +85,12 @@ extension MarketplaceDemo {
         // training is CPU-bound, and ten trainers inside the server's process would starve it.
         let before = await cast.devices.asyncMap { await self.stage.balance($0.account) }
         var workers: [ChildProcess] = []
-        defer { workers.forEach { $0.stop() } }
+        defer { workers.forEach { $0.terminate() } }
         for (index, folder) in cast.deviceFolders.enumerated() {
             let input = folder.appendingPathComponent("labelled-digits.csv")
             try experiments.partition(nonIID: false)[index].csvText().write(to: input, atomically: true, encoding: .utf8)
-            workers.append(try ChildProcess(
-                arguments: ["fl", "worker", "--server", stage.base.absoluteString, "--data", folder.path, "--input", input.path,
+            workers.append(try ChildProcess.dml(
+                ["fl", "worker", "--server", stage.base.absoluteString, "--data", folder.path, "--input", input.path,
                             "--job", "\(job)", "--wait", "5"] + (index == count - 1 ? ["--dropout-rate", "1"] : []),
                 log: folder.appendingPathComponent("fl-worker.log")))
         }
@@ -100,7 +101,7 @@ extension MarketplaceDemo {
             for worker in workers {
                 group.addTask {
                     let status = await worker.exitStatus()
-                    guard status == 0 else { throw CommandFailure("a device's `dml fl worker` failed (\(status)); see \(worker.log?.path ?? "its log")") }
+                    guard status == 0 else { throw CommandFailure("a device's `dml fl worker` failed (\(status)); see its fl-worker.log") }
                 }
             }
             group.addTask {

@@ -151,7 +151,7 @@ extension MarketplaceDemo {
             throw CommandFailure("the validator sees no result")
         }
         let input = try InputCodec.input(fromFile: Array(submitted.utf8), schema: statsPackage.manifest.input, dropColumns: 1)
-        let run = await Sandbox().run(statsPackage, input: input)
+        let run = await InProcessRunner().run(statsPackage, input: input)
         let counts = OutputCodec.vector(run.output).enumerated().filter { $0.offset % 5 == 0 }.map(\.element)
         let complete = run.outcome == .completed && counts.count == 30 && counts.allSatisfy { $0 == 6 }
         _ = try await json(cast.validator, "POST", "/v1/tasks/\(custom)/validations", [

@@ -24,18 +24,14 @@ extension MarketplaceDemo {
         do {
             for index in 1...3 {
                 let data = options.folder + "/storage/node-\(index)", chain = options.folder, environment = environment
-                nodes.append(try await offPool {
-                    try StorageNodeProcess(executable: executable, data: data, chain: chain, environment: environment)
-                })
+                nodes.append(try await StorageNodeProcess(executable: executable, data: data, chain: chain, environment: environment))
             }
             try await runCluster(nodes: nodes, providers: providers, manager: manager, archive: archive, artifacts: artifacts)
         } catch {
-            let running = nodes
-            _ = try? await offPool { running.forEach { $0.stop() } }
+            for node in nodes { await node.stop() }
             throw error
         }
-        let running = nodes
-        _ = try await offPool { running.forEach { $0.stop() } }
+        for node in nodes { await node.stop() }
         narrator.done("the storage nodes stopped; their blobs stay in \(options.folder)/storage")
     }
 

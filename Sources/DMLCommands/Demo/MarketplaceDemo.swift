@@ -166,7 +166,7 @@ struct DemoFiles: Sendable {
         }
         guard missing else { return false }
         let script = algorithmsScript.path
-        let result = try await offPool { try runCommand("/bin/bash", [script]) }
+        let result = try await runCommand("/bin/bash", [script])
         guard result.status == 0 else {
             throw CommandFailure("examples/algorithms/build.sh failed (it needs clang with the wasm32 target): " + String(result.error.suffix(600)))
         }
@@ -176,16 +176,8 @@ struct DemoFiles: Sendable {
     /// The digits dataset's rows (64 pixels then the label), decompressed with gzip.
     func digitsRows() async throws -> [String] {
         let path = digitsCSV.path
-        let result = try await offPool { try runCommand("/bin/sh", ["-c", "gzip -dc \"$0\"", path]) }
+        let result = try await runCommand("/bin/sh", ["-c", "gzip -dc \"$0\"", path])
         guard result.status == 0 else { throw CommandFailure("could not read \(path)") }
         return result.output.split(separator: "\n").map(String.init)
-    }
-}
-
-/// Runs blocking work (child processes, sandbox runs) on a Dispatch thread, not on one of the
-/// cooperative pool's few threads, which the server in this same process needs.
-func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
     }
 }

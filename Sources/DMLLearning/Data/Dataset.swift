@@ -91,8 +91,10 @@ extension Dataset {
             let pipe = Pipe()
             process.standardOutput = pipe
             try process.run()
+            // blocking: gzip needs nothing from this process, so these waits end; they last as long
+            // as reading the file (tools and tests read a dataset once, at start-up).
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            process.waitUntilExit() // blocking: see above
             guard process.terminationStatus == 0 else { throw DatasetError.malformed(line: 0, reason: "gzip could not read \(path)") }
             text = String(decoding: data, as: UTF8.self)
         } else {

@@ -78,15 +78,20 @@ struct LedgerRoutes: Sendable {
 
     /// Server-sent events: every indexed event after block `afterHeight`, then new ones as blocks
     /// are indexed. Each message's `id` is its block height; a stream ends after `seconds` (at most a minute, so a
-    /// shutdown never waits long for it), and a client reconnects with `?after=<last id>`.
+    /// shutdown never waits long for it), once what was indexed when it opened has been sent, and a client
+    /// reconnects with `?after=<last id>`.
     func stream(afterHeight: Int64, seconds: UInt64) -> Response {
         let indexer = server.indexer
         let server = self.server
         let body = ResponseBody { writer in
             var sent = (height: afterHeight, position: Int.max)
             let deadline = DispatchTime.now().uptimeNanoseconds + seconds * 1_000_000_000
+            // The first height (the indexed head when the stream opened) is always replayed, even
+            // if reaching it took past the deadline: a stream never ends without what was indexed.
+            var replayed = false
             for await height in await indexer.heights() {
-                if DispatchTime.now().uptimeNanoseconds > deadline || server.isDraining { break }
+                if server.isDraining || (replayed && DispatchTime.now().uptimeNanoseconds > deadline) { break }
+                replayed = true
                 guard Int64(height) > sent.height || sent.position != Int.max else { continue }
                 while true {
                     let rows = try await events(afterHeight: sent.height, position: sent.position, limit: 500)
