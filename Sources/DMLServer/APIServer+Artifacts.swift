@@ -1,4 +1,5 @@
 import DMLBlobs
+import DMLCore
 import DMLLedger
 import Hummingbird
 import NIOCore
@@ -39,6 +40,17 @@ extension APIServer {
         guard let cid = ContentID(text) else { throw .invalid(field, "a CID as returned by POST /v1/algorithms/artifacts") }
         guard artifacts.contains(cid), let address = ContentAddress(bytes: cid.bytes) else {
             throw .invalid(field, "no artifact \(cid) on this server: upload it to POST /v1/algorithms/artifacts first")
+        }
+        return address
+    }
+
+    /// The ledger form of an artifact `account` holds (uploaded here, or a federated job's model it
+    /// asked for); 403 for a CID it only knows: a listing may not name someone else's bytes.
+    func heldArtifact(_ text: String, field: String, by account: AccountID) async throws -> ContentAddress {
+        let address = try knownArtifact(text, field: field)
+        guard let cid = try? ContentID(bytes: address.bytes), try await holders.holds(cid, account) else {
+            throw APIError(.forbidden, "artifacts.not_holder",
+                           "\(field) names an artifact you did not upload: upload the bytes yourself (POST /v1/algorithms/artifacts)")
         }
         return address
     }

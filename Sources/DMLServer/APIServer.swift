@@ -73,6 +73,8 @@ public final class APIServer: Sendable {
     let tokens: WebTokenSigner
     let passwords: Passwords
     let artifacts: FileBlobStore
+    /// Who holds which artifact's bytes, and the jobs vetted here: who may read an artifact.
+    let holders: ArtifactHolders
     let jobs: JobService
     let federatedStore: FederatedStore
     let federated: FederatedCoordinator
@@ -111,6 +113,7 @@ public final class APIServer: Sendable {
         tokens = WebTokenSigner(secret: configuration.secret)
         passwords = Passwords(cost: configuration.bcryptCost)
         artifacts = try FileBlobStore(directory: configuration.artifactsDirectory)
+        holders = ArtifactHolders(database: database)
         jobs = JobService(database: database, secret: configuration.secret, runner: configuration.algorithmRunner,
                           leaseSeconds: configuration.jobLeaseSeconds, challengeRate: configuration.jobChallengeRate)
         federatedStore = FederatedStore(database: database)
@@ -123,6 +126,7 @@ public final class APIServer: Sendable {
         signInRateLimiter = RateLimiter(configuration.signInRateLimit)
         dummyPasswordHash = try await passwords.hash(UserRoutes.randomToken())
         try await indexer.catchUp()
+        try await holders.backfillIfNew(ledger, artifacts: artifacts, now: now())
     }
 
     /// The routes, with errors shaped and tokens read.

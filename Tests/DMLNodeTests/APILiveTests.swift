@@ -41,7 +41,8 @@ struct APILiveTests {
             let transfer: [String: Any] = ["to": APIWorld.admin.account.address, "amount": "1000000000"]
             let first = try await RawHTTP.request(port: port, "POST", "/v1/ledger/transfers", json: transfer, token: token, headers: ["Idempotency-Key: pay-1"])
             let retry = try await RawHTTP.request(port: port, "POST", "/v1/ledger/transfers", json: transfer, token: token, headers: ["Idempotency-Key: pay-1"])
-            #expect(first.status == 201 && retry.status == 201 && retry.body == first.body)
+            #expect(first.status == 201 && retry.status == 201 && retry.body == first.body,
+                    "first: \(first.status) \(first.body); retry: \(retry.status) \(retry.body)")
             #expect(retry.head.lowercased().contains("idempotent-replayed: true") && !first.head.lowercased().contains("idempotent-replayed"))
             var other = transfer
             other["amount"] = "2000000000"

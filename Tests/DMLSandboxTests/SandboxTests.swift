@@ -6,8 +6,8 @@ import Testing
 @Suite struct SandboxTests {
     let sandbox = Sandbox()
 
-    @Test func aModuleReadsItsInputAndWritesItsOutput() throws {
-        let package = try WasmFixtures.package(try WasmFixtures.module(Programs.byteSum))
+    @Test func aModuleReadsItsInputAndWritesItsOutput() async throws {
+        let package = try WasmFixtures.package(try await WasmFixtures.module(Programs.byteSum))
         let input: [UInt8] = Array(1...200)
         let result = sandbox.run(package, input: input)
         #expect(result.outcome == .completed)
@@ -20,7 +20,7 @@ import Testing
         #expect(Sandbox().run(package, input: input) == result)
     }
 
-    @Test func hostileModulesEndInTypedOutcomesAndTheHostStaysHealthy() throws {
+    @Test func hostileModulesEndInTypedOutcomesAndTheHostStaysHealthy() async throws {
         let cases: [(String, String, (RunOutcome) -> Bool)] = [
             ("infinite loop", "int run(void) { volatile int x = 0; for (;;) x++; return 0; }",
              { if case .outOfFuel = $0 { true } else { false } }),
@@ -41,41 +41,41 @@ import Testing
             ("guest error", "int run(void) { return 7; }", { $0 == .guestError(stage: "main.wasm", code: 7) }),
         ]
         for (name, source, expected) in cases {
-            let package = try WasmFixtures.package(try WasmFixtures.module(source))
+            let package = try WasmFixtures.package(try await WasmFixtures.module(source))
             let result = sandbox.run(package, input: [1, 2, 3])
             #expect(expected(result.outcome), "\(name): \(result.outcome)")
             #expect(result.output.isEmpty, "\(name) produced output")
         }
         // After all of that, an honest module still runs.
-        let honest = try WasmFixtures.package(try WasmFixtures.module(Programs.byteSum))
+        let honest = try WasmFixtures.package(try await WasmFixtures.module(Programs.byteSum))
         #expect(sandbox.run(honest, input: [1, 2]).outcome == .completed)
     }
 
-    @Test func aModuleWhoseInitialMemoryExceedsTheCapIsRefused() throws {
+    @Test func aModuleWhoseInitialMemoryExceedsTheCapIsRefused() async throws {
         // The module declares 64 pages of initial memory; the cap is 16.
-        let module = try WasmFixtures.module("int run(void) { return 0; }", flags: ["-Wl,--initial-memory=4194304"])
+        let module = try await WasmFixtures.module("int run(void) { return 0; }", flags: ["-Wl,--initial-memory=4194304"])
         let result = sandbox.run(try WasmFixtures.package(module), input: [])
         #expect(result.outcome == .memoryLimit(pages: 16))
     }
 
-    @Test func importsOutsideTheABIAreRefusedBeforeAnythingRuns() throws {
+    @Test func importsOutsideTheABIAreRefusedBeforeAnythingRuns() async throws {
         let wasi = """
         __attribute__((import_module("wasi_snapshot_preview1"), import_name("clock_time_get")))
         int clock_time_get(int id, long long precision, long long *time);
         int run(void) { long long t; return clock_time_get(0, 1, &t); }
         """
-        let result = sandbox.run(try WasmFixtures.package(try WasmFixtures.module(wasi)), input: [])
+        let result = sandbox.run(try WasmFixtures.package(try await WasmFixtures.module(wasi)), input: [])
         #expect(result.outcome == .forbiddenImport(stage: "main.wasm", name: "wasi_snapshot_preview1.clock_time_get"))
         // A dml import with the wrong type is refused too.
         let wrongType = """
         __attribute__((import_module("dml"), import_name("log"))) int bad_log(int a);
         int run(void) { return bad_log(1); }
         """
-        let typed = sandbox.run(try WasmFixtures.package(try WasmFixtures.module(wrongType)), input: [])
+        let typed = sandbox.run(try WasmFixtures.package(try await WasmFixtures.module(wrongType)), input: [])
         #expect(typed.outcome == .forbiddenImport(stage: "main.wasm", name: "dml.log"))
     }
 
-    @Test func malformedModulesAndMissingExportsAreNamed() throws {
+    @Test func malformedModulesAndMissingExportsAreNamed() async throws {
         var garbage: [UInt8] = [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00]
         garbage += [0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x60]
         let malformed = sandbox.run(try WasmFixtures.package(garbage), input: [])
@@ -83,15 +83,15 @@ import Testing
 
         #expect(throws: PackageError.notWebAssembly("main.wasm")) { try WasmFixtures.package(Array("hello".utf8)) }
 
-        let noRun = try WasmFixtures.module("int other(void) { return 0; } int run(void);", flags: ["-Wl,--export=other", "-Wl,--allow-undefined"])
+        let noRun = try await WasmFixtures.module("int other(void) { return 0; } int run(void);", flags: ["-Wl,--export=other", "-Wl,--allow-undefined"])
         let missing = sandbox.run(try WasmFixtures.package(noRun), input: [])
         if case .missingExport = missing.outcome {} else if case .forbiddenImport = missing.outcome {} else {
             Issue.record("missing export: \(missing.outcome)")
         }
     }
 
-    @Test func featuresOutsideTheFixedSetAreRefused() throws {
-        let simd = try WasmFixtures.module("""
+    @Test func featuresOutsideTheFixedSetAreRefused() async throws {
+        let simd = try await WasmFixtures.module("""
         typedef float v4 __attribute__((vector_size(16)));
         int run(void) { v4 a; input_read(&a, 0, 16); v4 b = a * a; output_write(&b, 8); return 0; }
         """, flags: ["-msimd128"])
@@ -103,8 +103,8 @@ import Testing
         }
     }
 
-    @Test func inputsAndOutputsAreCheckedAgainstTheSchema() throws {
-        let module = try WasmFixtures.module(Programs.byteSum)
+    @Test func inputsAndOutputsAreCheckedAgainstTheSchema() async throws {
+        let module = try await WasmFixtures.module(Programs.byteSum)
         let matrix = try WasmFixtures.package(module, input: .init(format: .f32Matrix, columns: 2))
         let good = InputCodec.matrix([[1, 2], [3, 4]], columns: 2)
         #expect(sandbox.run(matrix, input: good).outcome == .completed)
@@ -125,25 +125,25 @@ import Testing
         #expect(sandbox.run(twoFields, input: [1]).outcome == .outputRejected(reason: "the output has 8 bytes, 2 f64 values need 16"))
     }
 
-    @Test func stagesChainAndShareOneFuelBudget() throws {
+    @Test func stagesChainAndShareOneFuelBudget() async throws {
         // Pre-processing doubles every byte; the main module sums.
-        let double = try WasmFixtures.module("""
+        let double = try await WasmFixtures.module("""
         static unsigned char b[4096];
         int run(void) { int n = input_read(b, 0, sizeof b); for (int i = 0; i < n; i++) b[i] *= 2; output_write(b, n); return 0; }
         """)
         let manifest = AlgorithmManifest(name: "staged", version: "1", module: "sum.wasm", preprocess: "double.wasm",
                                          input: .init(format: .bytes), output: .init(fields: ["sum"]),
                                          limits: .init(fuel: 5_000_000, memoryPages: 16, outputBytes: 8_192), aggregation: .sum)
-        let package = try AlgorithmPackage(manifest: manifest, modules: ["sum.wasm": try WasmFixtures.module(Programs.byteSum), "double.wasm": double])
+        let package = try AlgorithmPackage(manifest: manifest, modules: ["sum.wasm": try await WasmFixtures.module(Programs.byteSum), "double.wasm": double])
         let result = sandbox.run(package, input: [1, 2, 3])
         #expect(result.outcome == .completed)
         #expect(OutputCodec.vector(result.output) == [12])
-        let single = sandbox.run(try WasmFixtures.package(try WasmFixtures.module(Programs.byteSum)), input: [1, 2, 3])
+        let single = sandbox.run(try WasmFixtures.package(try await WasmFixtures.module(Programs.byteSum)), input: [1, 2, 3])
         #expect(result.fuelUsed > single.fuelUsed)
     }
 
-    @Test func receiptsSignVerifyAndMatchOnlyAnIdenticalRerun() throws {
-        let package = try WasmFixtures.package(try WasmFixtures.module(Programs.byteSum))
+    @Test func receiptsSignVerifyAndMatchOnlyAnIdenticalRerun() async throws {
+        let package = try WasmFixtures.package(try await WasmFixtures.module(Programs.byteSum))
         let key = AccountKey.insecureDerived(from: "device-1")
         let result = sandbox.run(package, input: [5, 6, 7])
         let nonce = Hash256.of(Array("lease-1".utf8))
@@ -167,8 +167,8 @@ import Testing
         #expect(try JSONDecoder().decode(RunReceipt.self, from: json) == receipt)
     }
 
-    @Test func packagesRejectBadManifestsWithEveryProblemNamed() throws {
-        let module = try WasmFixtures.module(Programs.byteSum)
+    @Test func packagesRejectBadManifestsWithEveryProblemNamed() async throws {
+        let module = try await WasmFixtures.module(Programs.byteSum)
         var manifest = AlgorithmManifest(name: "", version: "1", abi: 9, module: "main.wasm", input: .init(format: .f32Matrix),
                                          output: .init(fields: ["a", "a"]), limits: .init(fuel: 0, memoryPages: 0, outputBytes: 8),
                                          aggregation: .columnStats)
@@ -193,30 +193,30 @@ import Testing
 @Suite struct AggregationTests {
     let device = (1...3).map { AccountKey.insecureDerived(from: "agg-\($0)").account }
 
-    func package(_ rule: AggregationRule, fields: [String]) throws -> AlgorithmPackage {
-        try WasmFixtures.package(try WasmFixtures.module(Programs.byteSum), fields: fields, aggregation: rule)
+    func package(_ rule: AggregationRule, fields: [String]) async throws -> AlgorithmPackage {
+        try WasmFixtures.package(try await WasmFixtures.module(Programs.byteSum), fields: fields, aggregation: rule)
     }
 
     func contributions(_ vectors: [[Double]]) -> [Aggregation.Contribution] {
         zip(device, vectors).map { Aggregation.Contribution(device: $0, output: OutputCodec.bytes($1)) }
     }
 
-    @Test func rulesComputeWhatTheyNameInAnyArrivalOrder() throws {
+    @Test func rulesComputeWhatTheyNameInAnyArrivalOrder() async throws {
         let vectors: [[Double]] = [[1, 10], [2, 20], [6, -3]]
         let sandbox = Sandbox()
         for (rule, expected) in [(AggregationRule.sum, [9.0, 27]), (.mean, [3, 9]), (.min, [1, -3]), (.max, [6, 20])] {
-            let forward = Aggregation.aggregate(contributions(vectors), package: try package(rule, fields: ["a", "b"]), sandbox: sandbox)
-            let backward = Aggregation.aggregate(contributions(vectors).reversed(), package: try package(rule, fields: ["a", "b"]), sandbox: sandbox)
+            let forward = Aggregation.aggregate(contributions(vectors), package: try await package(rule, fields: ["a", "b"]), sandbox: sandbox)
+            let backward = Aggregation.aggregate(contributions(vectors).reversed(), package: try await package(rule, fields: ["a", "b"]), sandbox: sandbox)
             #expect(try forward.get() == expected, "\(rule)")
             #expect(try backward.get() == expected, "\(rule) reversed")
         }
     }
 
-    @Test func columnStatsMergeExactly() throws {
+    @Test func columnStatsMergeExactly() async throws {
         // Column values {1, 2} on one device and {4} on another.
         let first: [Double] = [2, 3, 5, 1, 2], second: [Double] = [1, 4, 16, 4, 4]
         let fields = ["c.count", "c.sum", "c.sumsq", "c.min", "c.max"]
-        let merged = try Aggregation.aggregate(contributions([first, second]), package: try package(.columnStats, fields: fields),
+        let merged = try Aggregation.aggregate(contributions([first, second]), package: try await package(.columnStats, fields: fields),
                                                sandbox: Sandbox()).get()
         #expect(merged == [3, 7, 21, 1, 4])
         let summary = Aggregation.columnSummaries(merged)[0]
@@ -224,24 +224,24 @@ import Testing
         #expect(abs(summary.std - (21.0 / 3 - 49.0 / 9).squareRoot()) < 1e-12)
     }
 
-    @Test func aWrongSizedOutputIsRefusedByName() throws {
+    @Test func aWrongSizedOutputIsRefusedByName() async throws {
         let result = Aggregation.aggregate([Aggregation.Contribution(device: device[0], output: [1, 2, 3])],
-                                           package: try package(.sum, fields: ["a"]), sandbox: Sandbox())
+                                           package: try await package(.sum, fields: ["a"]), sandbox: Sandbox())
         guard case .failure(.badOutput(let who, _)) = result else { Issue.record("accepted: \(result)"); return }
         #expect(who == device[0])
-        #expect(Aggregation.aggregate([], package: try package(.sum, fields: ["a"]), sandbox: Sandbox()) == .failure(.noResults))
+        #expect(Aggregation.aggregate([], package: try await package(.sum, fields: ["a"]), sandbox: Sandbox()) == .failure(.noResults))
     }
 
-    @Test func aWebAssemblyReducerCombinesOutputs() throws {
+    @Test func aWebAssemblyReducerCombinesOutputs() async throws {
         // The reducer multiplies the first value of every contribution.
-        let reducer = try WasmFixtures.module("""
+        let reducer = try await WasmFixtures.module("""
         static double values[64];
         int run(void) { int n = input_read(values, 0, sizeof values) / 8; double product = 1;
           for (int i = 0; i < n; i++) product *= values[i]; output_write(&product, 8); return 0; }
         """)
         let manifest = AlgorithmManifest(name: "r", version: "1", module: "main.wasm", input: .init(format: .bytes),
                                          output: .init(fields: ["p"]), aggregation: .reducer, reducer: "reduce.wasm")
-        let package = try AlgorithmPackage(manifest: manifest, modules: ["main.wasm": try WasmFixtures.module(Programs.byteSum), "reduce.wasm": reducer])
+        let package = try AlgorithmPackage(manifest: manifest, modules: ["main.wasm": try await WasmFixtures.module(Programs.byteSum), "reduce.wasm": reducer])
         #expect(try Aggregation.aggregate(contributions([[2], [3], [7]]), package: package, sandbox: Sandbox()).get() == [42])
     }
 }
@@ -249,7 +249,7 @@ import Testing
 /// The receipt test vector of docs/algorithms.md, computed independently with Python's
 /// `cryptography` package: any language that reproduces these bytes signs receipts DML accepts.
 @Suite struct ReceiptVectorTests {
-    @Test func theDocumentedReceiptVectorHolds() throws {
+    @Test func theDocumentedReceiptVectorHolds() async throws {
         let key = try AccountKey(seed: Array(0..<32))
         var receipt = RunReceipt(result: RunResult(outcome: .completed, output: Array("output".utf8), fuelUsed: 12_345, logs: [],
                                                    inputDigest: Hash256.of(Array("input".utf8))),

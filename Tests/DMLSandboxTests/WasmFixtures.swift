@@ -1,4 +1,5 @@
 import DMLSandbox
+import DMLSystem
 import Foundation
 
 /// WebAssembly test modules built from C with the toolchain's clang, once per source.
@@ -15,8 +16,9 @@ enum WasmFixtures {
 
     private static let cache = Cache()
 
-    /// Compiles `source` (the prelude is prepended) to a module exporting `run`.
-    static func module(_ source: String, flags: [String] = []) throws -> [UInt8] {
+    /// Compiles `source` (the prelude is prepended) to a module exporting `run`; clang runs as
+    /// a child process awaited as an event, so no thread of the cooperative pool waits for it.
+    static func module(_ source: String, flags: [String] = []) async throws -> [UInt8] {
         let key = source + flags.joined(separator: " ")
         if let cached = cache.get(key) { return cached }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dml-wasm-\(UUID().uuidString)")
@@ -24,18 +26,9 @@ enum WasmFixtures {
         defer { try? FileManager.default.removeItem(at: folder) }
         let sourceURL = folder.appendingPathComponent("m.c"), output = folder.appendingPathComponent("m.wasm")
         try (prelude + source).write(to: sourceURL, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["clang", "--target=wasm32", "-nostdlib", "-O1", "-Wl,--no-entry", "-Wl,--export=run",
-                             "-o", output.path, sourceURL.path] + flags
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        // blocking: clang needs nothing from this process, so these waits end. Its messages are
-        // read before the exit is awaited: a full pipe would otherwise stop clang.
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit() // blocking: see above
-        guard process.terminationStatus == 0 else { throw FixtureError(message: "clang failed: \(message)") }
+        let clang = try await ChildProcess.run("/usr/bin/env", ["clang", "--target=wasm32", "-nostdlib", "-O1", "-Wl,--no-entry",
+                                                                "-Wl,--export=run", "-o", output.path, sourceURL.path] + flags)
+        guard clang.exit.succeeded else { throw FixtureError(message: "clang failed: \(clang.error)") }
         let bytes = [UInt8](try Data(contentsOf: output))
         cache.set(key, bytes)
         return bytes

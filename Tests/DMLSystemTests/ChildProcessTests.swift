@@ -21,7 +21,7 @@ struct ChildProcessTests {
 
     @Test("waiting for a line is an event; a child that ends without it answers false")
     func waitForOutput() async throws {
-        let child = try ChildProcess(executable: "/bin/sh", arguments: ["-c", "echo ready; exec sleep 30"])
+        let child = try ChildProcess(executable: "/bin/sh", arguments: ["-c", "echo ready; exec sleep 3600"])
         #expect(await child.waitForOutput(containing: "ready\n"))
         #expect(child.isRunning)
         let exit = await child.killAndWait()
@@ -32,7 +32,7 @@ struct ChildProcessTests {
 
     @Test("a bounded wait leaves a running child running; stop ends it")
     func boundedWait() async throws {
-        let child = try ChildProcess(executable: "/bin/sleep", arguments: ["30"])
+        let child = try ChildProcess(executable: "/bin/sleep", arguments: ["3600"])
         #expect(await child.exit(within: .milliseconds(50)) == nil)
         #expect(child.isRunning)
         // SIGTERM, or SIGKILL after the grace where this process ignores SIGTERM (see `stop`).
@@ -44,7 +44,7 @@ struct ChildProcessTests {
 
     @Test("a cancelled wait stops the child and still reports its real exit")
     func cancellation() async throws {
-        let child = try ChildProcess(executable: "/bin/sleep", arguments: ["30"])
+        let child = try ChildProcess(executable: "/bin/sleep", arguments: ["3600"])
         let waiting = Task { await child.exit() }
         #expect(await child.waitForOutput(containing: "never", within: .milliseconds(20)) == false)
         waiting.cancel()

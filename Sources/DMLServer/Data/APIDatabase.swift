@@ -100,6 +100,6 @@ public final class APIDatabase: Sendable {
               text TEXT NOT NULL, PRIMARY KEY (height, position))
             """,
         ]
-        for statement in statements + JobBoard.statements(blobType) + FederatedStore.statements(blobType) { try await sql.raw("\(unsafeRaw: statement)").run() }
+        for statement in statements + JobBoard.statements(blobType) + FederatedStore.statements(blobType) + ArtifactHolders.statements { try await sql.raw("\(unsafeRaw: statement)").run() }
     }
 }

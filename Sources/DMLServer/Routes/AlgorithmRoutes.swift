@@ -16,14 +16,16 @@ struct AlgorithmRoutes: Sendable {
     func register(on router: Router<APIContext>) {
         let group = router.group("/v1/algorithms")
         group.post("/artifacts") { request, context in
-            _ = try context.requireUser()
+            let user = try context.requireUser()
             let stored = try await server.storeArtifact(request)
+            try await server.holders.record(stored.id, holder: user.account, source: .upload, now: server.now())
             return try reply(ArtifactView(cid: stored.id.description, size: stored.size), status: .created)
         }
         group.post { request, context in
+            let user = try context.requireUser()
             let body = try await request.json(AlgorithmBody.self, context: context)
-            let draft = try body.draft(artifact: try server.knownArtifact(body.artifact, field: "artifact"))
-            let submitted = try await server.submit(MarketplaceCall.publish(draft).call, for: try context.requireUser())
+            let draft = try body.draft(artifact: try await server.heldArtifact(body.artifact, field: "artifact", by: user.account))
+            let submitted = try await server.submit(MarketplaceCall.publish(draft).call, for: user)
             let id = submitted.inclusion.events.lazy.compactMap { event -> UInt64? in
                 if case .published(let id, _, _) = MarketplaceEvent(event) { id.rawValue } else { nil }
             }.first
@@ -48,7 +50,8 @@ struct AlgorithmRoutes: Sendable {
         group.post("/:id/versions") { request, context in
             let id = try Self.id(context)
             let body = try await request.json(VersionBody.self, context: context)
-            return try await write(.publishVersion(id, artifact: try server.knownArtifact(body.artifact, field: "artifact")), id, context)
+            let artifact = try await server.heldArtifact(body.artifact, field: "artifact", by: try context.requireUser().account)
+            return try await write(.publishVersion(id, artifact: artifact), id, context)
         }
         group.post("/:id/review") { request, context in
             let id = try Self.id(context)
@@ -88,10 +91,10 @@ struct AlgorithmRoutes: Sendable {
         let id = try Self.id(context)
         let user = try context.requireUser()
         let wanted = try request.query("version", 0, in: 0...Int(UInt32.max))
-        let access = await server.ledger.reading { state -> (artifact: ContentAddress?, buyerOrCreator: Bool, moderator: Bool)? in
+        let access = await server.ledger.reading { state -> (artifact: ContentAddress?, creator: AccountID, buyerOrCreator: Bool, moderator: Bool)? in
             guard let algorithm = Marketplace.algorithm(id, in: state) else { return nil }
             let artifact = wanted == 0 ? algorithm.draft.artifact : Marketplace.version(id, UInt32(wanted), in: state)?.artifact
-            return (artifact, algorithm.creator == user.account || Marketplace.purchase(id, by: user.account, in: state) != nil,
+            return (artifact, algorithm.creator, algorithm.creator == user.account || Marketplace.purchase(id, by: user.account, in: state) != nil,
                     Roles.has(.moderator, user.account, in: state))
         }
         guard let access else { throw APIError.notFound("algorithm \(id.rawValue)") }
@@ -101,6 +104,11 @@ struct AlgorithmRoutes: Sendable {
         guard let address = access.artifact else { throw APIError.notFound("version \(wanted) of algorithm \(id.rawValue)") }
         guard let cid = try? ContentID(bytes: address.bytes), server.artifacts.contains(cid) else {
             throw APIError.notFound("the artifact of algorithm \(id.rawValue) on this server")
+        }
+        // A listing serves only bytes its creator holds: naming a CID is not owning it.
+        guard try await server.holders.holds(cid, access.creator) else {
+            throw APIError(.forbidden, "artifacts.not_entitled",
+                           "algorithm \(id.rawValue) names an artifact its creator never uploaded here; it serves nothing")
         }
         if access.buyerOrCreator {
             do { _ = try await server.submit(MarketplaceCall.recordDownload(id).call, for: user) } catch let error as APIError where error.code == "users.self_custody" {}

@@ -253,7 +253,9 @@ struct FederatedRoutes: Sendable {
               let model = await coordinator.loadModel(cid: last.model), ModelWeights.address(of: model) == final else {
             throw APIError.conflict("federated.no_final_model", "federated job \(id.rawValue) has no final model on this server yet (it is \(job.status))")
         }
-        let artifact = try server.knownArtifact(last.model, field: "model")
+        // The requester holds the model its job trained (checked against the ledger above).
+        if let cid = ContentID(last.model) { try await server.holders.record(cid, holder: user.account, source: .federated, now: server.now()) }
+        let artifact = try await server.heldArtifact(last.model, field: "model", by: user.account)
         let draft = AlgorithmBody(title: body.title, description: body.description, dataRequired: body.dataRequired, tags: body.tags,
                                   price: body.price, deviceFee: body.deviceFee, artifact: last.model)
         let submitted = try await server.submit(MarketplaceCall.publish(try draft.draft(artifact: artifact)).call, for: user)

@@ -70,6 +70,10 @@ struct JobRoutes: Sendable {
         guard algorithm.creator == user.account || bought else {
             throw APIError(.forbidden, "jobs.algorithm_not_owned", "buy algorithm \(body.algorithm) before running it in a job")
         }
+        guard let listed = try? ContentID(bytes: algorithm.draft.artifact.bytes), try await server.holders.holds(listed, algorithm.creator) else {
+            throw APIError(.forbidden, "artifacts.not_entitled",
+                           "algorithm \(body.algorithm) names an artifact its creator never uploaded here; it cannot run")
+        }
         let package = try await jobs.package(artifact: algorithm.draft.artifact, expected: nil, artifacts: server.artifacts)
         let draft = JobDraft(algorithm: package.address, artifact: algorithm.draft.artifact, devices: body.devices,
                              rewardPerDevice: reward, deadline: body.deadlineMilliseconds, validator: jobs.validator.account,
@@ -78,6 +82,7 @@ struct JobRoutes: Sendable {
         let id = submitted.inclusion.events.lazy.compactMap { event -> UInt64? in
             if case .created(let id, _, _) = JobsEvent(event) { id.rawValue } else { nil }
         }.first
+        if let id { try await server.holders.vet(job: id, now: server.now()) }
         return try reply(WriteView(id: id, transaction: submitted.receipt), status: .created)
     }
 
@@ -130,6 +135,9 @@ struct JobRoutes: Sendable {
             }
         }
         for (id, job, paid) in open where !paid {
+            // A job whose requester has no right to its package (a self-signed job naming someone
+            // else's CID) is never leased: its package would go to whoever asked.
+            guard try await server.holders.mayServePackage(of: id, job.draft, requester: job.requester) else { continue }
             if let lease = try await jobs.board.lease(job: id.rawValue, device: device) {
                 if lease.done { continue }
                 if lease.expiresAt >= now { return try await view(lease, id, job) }
@@ -167,6 +175,10 @@ struct JobRoutes: Sendable {
             try await server.require(.moderator, user, to: "download the package of a job without a lease on it")
         }
         guard let cid = try? ContentID(bytes: job.draft.artifact.bytes) else { throw APIError.notFound("the job's package") }
+        guard try await server.holders.mayServePackage(of: id, job.draft, requester: job.requester) else {
+            throw APIError(.forbidden, "artifacts.not_entitled",
+                           "job \(id.rawValue) names a package its requester neither uploaded nor bought here; it serves nothing")
+        }
         return try server.streamArtifact(cid)
     }
 
