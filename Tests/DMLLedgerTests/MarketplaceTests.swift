@@ -13,8 +13,8 @@ import Testing
     }
 
     /// Carol publishes algorithm 1; Dave is a moderator; Alice approves it (super-admin) if `approved`.
-    func marketplace(approved: Bool = true) throws -> TestChain {
-        var chain = TestChain([(.alice, dml(100)), (.bob, dml(98)), (.carol, dml(5))])
+    func marketplace(approved: Bool = true, modules: [ChainSpec.ModuleVersion] = ChainSpec.latestModules) throws -> TestChain {
+        var chain = TestChain([(.alice, dml(100)), (.bob, dml(98)), (.carol, dml(5))], modules: modules)
         try chain.submit(RolesCall.grant(.moderator, to: .dave).call, as: .alice)
         try chain.submit(MarketplaceCall.publish(Self.draft()).call, as: .carol)
         if approved { try chain.submit(MarketplaceCall.approve(algorithm).call, as: .dave) }
@@ -120,13 +120,41 @@ import Testing
         try chain.submit(MarketplaceCall.forceBuy(algorithm, buyer: .bob).call, as: .dave)
         #expect(chain.free(.bob) == dml(98))
         #expect(chain.ledger.reading { Marketplace.purchase(self.algorithm, by: .bob, in: $0) }?.forced == true)
-        try chain.submit(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .alice)
         chain.expectRejected(MarketplaceCall.changeCreator(algorithm, to: .carol).call, as: .dave, .marketplace(.sameCreator(algorithm)))
         let events = try chain.submit(MarketplaceCall.changeCreator(algorithm, to: .bob).call, as: .dave)
         #expect(events == [MarketplaceEvent.creatorChanged(algorithm, from: .carol, to: .bob).event])
         #expect(chain.ledger.reading { Marketplace.algorithms(by: .carol, offset: 0, limit: 5, in: $0) }.total == 0)
+        // Later sales are the new creator's.
+        try chain.submit(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .alice)
         try chain.submit(MarketplaceCall.withdrawProceeds(algorithm).call, as: .bob)
         #expect(chain.free(.bob) == dml(108))
+    }
+
+    /// The attack (issue "Safe among strangers", 2): a moderator hands a listing with proceeds to
+    /// itself and withdraws them. From version 2 the proceeds earned go to their creator first.
+    @Test func aModeratorCannotTakeACreatorsProceedsByChangingTheCreator() throws {
+        var chain = try marketplace()
+        try chain.submit(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .alice)
+        try chain.submit(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .bob)
+        let moderatorBefore = chain.free(.dave), creatorBefore = chain.free(.carol)
+        let events = try chain.submit(MarketplaceCall.changeCreator(algorithm, to: .dave).call, as: .dave)
+        #expect(events.last == MarketplaceEvent.creatorChanged(algorithm, from: .carol, to: .dave).event)
+        #expect(events.contains(MarketplaceEvent.proceedsWithdrawn(algorithm, creator: .carol, amount: dml(20)).event))
+        #expect(chain.free(.carol) == creatorBefore.adding(dml(20)))
+        chain.expectRejected(MarketplaceCall.withdrawProceeds(algorithm).call, as: .dave, .marketplace(.noProceeds(algorithm)))
+        #expect(chain.free(.dave) == moderatorBefore)
+        #expect(chain.ledger.reading { Balances.escrowBalance(Marketplace.escrow(self.algorithm), in: $0) } == .zero)
+    }
+
+    /// Version 1 stays as it was, so that blocks applied under it replay to the same state.
+    @Test func version1HandsTheProceedsOverAsItDid() throws {
+        let modules = ChainSpec.latestModules.map { $0.module == .marketplace ? ChainSpec.ModuleVersion(.marketplace, 1) : $0 }
+        var chain = try marketplace(modules: modules)
+        try chain.submit(MarketplaceCall.purchase(algorithm, maxPrice: .max).call, as: .alice)
+        let events = try chain.submit(MarketplaceCall.changeCreator(algorithm, to: .dave).call, as: .dave)
+        #expect(events == [MarketplaceEvent.creatorChanged(algorithm, from: .carol, to: .dave).event])
+        try chain.submit(MarketplaceCall.withdrawProceeds(algorithm).call, as: .dave)
+        #expect(chain.free(.dave) == dml(10))
     }
 
     @Test func aNewVersionKeepsHistoryAndReturnsToReview() throws {

@@ -1,13 +1,40 @@
 import DMLCore
 
-/// Marketplace version 1.
+/// Marketplace version 1: a moderator's `changeCreator` hands the listing over with the
+/// proceeds it had earned, which the new creator could then withdraw (a moderator could take a
+/// creator's money: kept only so that old blocks replay as they were applied).
 public struct MarketplaceV1: ModuleLogic {
     public var module: ModuleID { .marketplace }
     public var version: UInt32 { 1 }
     public init() {}
 
     public func dispatch(_ body: [UInt8], origin: AccountID, context: inout CallContext) throws(TransactionError) {
-        let call = try decode(MarketplaceCall.self, body)
+        try MarketplaceRules(settlesProceedsOnCreatorChange: false).dispatch(decode(MarketplaceCall.self, body), origin: origin, context: &context)
+    }
+
+    public func invariantViolations(in context: CallContext) -> [String] { MarketplaceRules.invariantViolations(in: context) }
+}
+
+/// Marketplace version 2: `changeCreator` first pays the proceeds the listing earned so far to
+/// the previous creator — money a creator earned stays theirs whoever a moderator hands the
+/// listing to; only later sales go to the new creator.
+public struct MarketplaceV2: ModuleLogic {
+    public var module: ModuleID { .marketplace }
+    public var version: UInt32 { 2 }
+    public init() {}
+
+    public func dispatch(_ body: [UInt8], origin: AccountID, context: inout CallContext) throws(TransactionError) {
+        try MarketplaceRules(settlesProceedsOnCreatorChange: true).dispatch(decode(MarketplaceCall.self, body), origin: origin, context: &context)
+    }
+
+    public func invariantViolations(in context: CallContext) -> [String] { MarketplaceRules.invariantViolations(in: context) }
+}
+
+/// The calls, parameterised by the one rule that differs between versions.
+struct MarketplaceRules: Sendable {
+    let settlesProceedsOnCreatorChange: Bool
+
+    func dispatch(_ call: MarketplaceCall, origin: AccountID, context: inout CallContext) throws(TransactionError) {
         do {
             switch call {
             case .publish(let draft): try publish(draft, by: origin, context: &context)
@@ -114,7 +141,8 @@ public struct MarketplaceV1: ModuleLogic {
     }
 
     /// Moderator only; the proceeds go with the algorithm.
-    /// - Throws: `.notModerator`, `.unknownAlgorithm`, `.sameCreator`, `.tooManyAlgorithms`. Emits `.creatorChanged`.
+    /// - Throws: `.notModerator`, `.unknownAlgorithm`, `.sameCreator`, `.tooManyAlgorithms`. Emits (V2, when
+    ///   there are proceeds) `.released` and `.proceedsWithdrawn` to the previous creator, then `.creatorChanged`.
     func changeCreator(_ id: Identifier<Algorithm>, to newCreator: AccountID, by actor: AccountID, context: inout CallContext) throws(MarketplaceError) {
         guard Roles.has(.moderator, actor, in: context) else { throw .notModerator(actor) }
         var algorithm = try existing(id, context)
@@ -126,6 +154,13 @@ public struct MarketplaceV1: ModuleLogic {
         }
         owned.append(id)
         let remaining = (context.get(Marketplace.byCreator, previous) ?? []).filter { $0 != id }
+        if settlesProceedsOnCreatorChange && !algorithm.proceeds.isZero {
+            // Commit: the escrow holds exactly the proceeds (an invariant), so the release cannot fail.
+            let earned = algorithm.proceeds
+            do { try Balances.release(earned, from: Marketplace.escrow(id), to: previous, context: &context) } catch { throw .balances(error) }
+            algorithm.proceeds = .zero
+            context.emit(MarketplaceEvent.proceedsWithdrawn(id, creator: previous, amount: earned))
+        }
         algorithm.creator = newCreator
         context.set(Marketplace.algorithms, id, algorithm)
         context.set(Marketplace.byCreator, newCreator, owned)
@@ -203,7 +238,7 @@ public struct MarketplaceV1: ModuleLogic {
     }
 
     /// Each algorithm's escrow equals its proceeds; every algorithm is listed under its creator.
-    public func invariantViolations(in context: CallContext) -> [String] {
+    static func invariantViolations(in context: CallContext) -> [String] {
         var problems: [String] = []
         var escrows = Dictionary(uniqueKeysWithValues: Balances.escrows(of: .marketplace, in: context))
         for (id, algorithm) in context.entries(Marketplace.algorithms) {
