@@ -39,6 +39,32 @@ import Testing
         #expect(chain.ledger.reading { Tasks.tasks(by: .alice, offset: 0, limit: 10, in: $0) }.total == 1)
     }
 
+    /// The attack (issue "Safe among strangers", 8): one account opens near-free tasks that never
+    /// expire until the global open-task index is full for everyone. From version 2 a creator
+    /// holds at most `openTasksPerCreatorMax` open tasks, each expiring within
+    /// `taskLifetimeBlocksMax` blocks; everyone else goes on creating.
+    @Test func oneCreatorCannotFreezeTheOpenTaskIndex() throws {
+        var chain = TestChain([(.alice, dml(100)), (.bob, dml(20)), (.dave, dml(20))])
+        let cheap = Self.draft(reward: Amount(baseUnits: 1), max: 1, expiresAt: 100_000)
+        chain.expectRejected(TasksCall.create(Self.draft(expiresAt: .max)).call, as: .dave,
+                             .tasks(.taskLifetimeTooLong(expiresAt: .max, max: Tasks.taskLifetimeBlocksMax)))
+        for _ in 0..<Tasks.openTasksPerCreatorMax { try chain.submit(TasksCall.create(cheap).call, as: .dave) }
+        chain.expectRejected(TasksCall.create(cheap).call, as: .dave,
+                             .tasks(.creatorOpenTasksLimitReached(creator: .dave, max: Tasks.openTasksPerCreatorMax)))
+        // Honest creators are not affected.
+        try chain.submit(TasksCall.create(cheap).call, as: .bob)
+        #expect(chain.ledger.reading { Tasks.openTasks(offset: 0, limit: 1, in: $0) }.total == Tasks.openTasksPerCreatorMax + 1)
+    }
+
+    /// Version 1 stays as it was, so that blocks applied under it replay to the same state.
+    @Test func version1TakesAnyLifetimeAndAnyNumberOfOpenTasks() throws {
+        let modules = ChainSpec.latestModules.map { $0.module == .tasks ? ChainSpec.ModuleVersion(.tasks, 1) : $0 }
+        var chain = TestChain([(.alice, dml(100)), (.dave, dml(20))], modules: modules)
+        let forever = Self.draft(reward: Amount(baseUnits: 1), max: 1, expiresAt: .max)
+        for _ in 0...Tasks.openTasksPerCreatorMax { try chain.submit(TasksCall.create(forever).call, as: .dave) }
+        #expect(chain.ledger.reading { Tasks.openTasks(offset: 0, limit: 1, in: $0) }.total == Tasks.openTasksPerCreatorMax + 1)
+    }
+
     @Test func createRejectionsFollowTheOriginalsOrder() {
         var chain = TestChain()
         let annotation = TaskKind.dataAnnotation(type: .image, files: [], filesStorage: .ipfs, credentials: nil, mediaSamples: [],

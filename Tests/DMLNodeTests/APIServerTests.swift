@@ -153,7 +153,7 @@ struct Caller: Sendable {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let token { headers[.authorization] = "Bearer \(token)" }
         let bytes: ByteBuffer? = if let raw { ByteBuffer(string: raw) } else if let body {
-            ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))
+            ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]))
         } else { nil }
         let response = try await execute(client, uri, method, headers, bytes)
         let parsed = response.body.readableBytes == 0 ? nil : try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))

@@ -60,7 +60,8 @@ enum RawHTTP {
     /// A request with a JSON body (or none), `Connection: close`.
     static func request(port: Int, _ method: String, _ path: String, json: Any? = nil, token: String? = nil,
                         headers: [String] = [], readTimeoutSeconds: Int = 60) async throws -> Reply {
-        let body = try json.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
+        // Sorted keys: the same dictionary gives the same bytes, as a client's retry does.
+        let body = try json.map { try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) } ?? Data()
         var lines = ["\(method) \(path) HTTP/1.1", "Host: 127.0.0.1", "Connection: close", "Content-Length: \(body.count)"]
         if json != nil { lines.append("Content-Type: application/json") }
         if let token { lines.append("Authorization: Bearer \(token)") }

@@ -75,7 +75,7 @@ public struct ChainSpec: Hashable, Sendable, CanonicalCodable {
 
     /// The newest version of every built-in module: what a new chain starts with.
     public static let latestModules: [ModuleVersion] = [
-        ModuleVersion(.registry, 1), ModuleVersion(.roles, 1), ModuleVersion(.balances, 2), ModuleVersion(.marketplace, 2), ModuleVersion(.bounties, 1), ModuleVersion(.tasks, 1), ModuleVersion(.vouchers, 1), ModuleVersion(.storage, 1), ModuleVersion(.jobs, 1),
+        ModuleVersion(.registry, 1), ModuleVersion(.roles, 1), ModuleVersion(.balances, 2), ModuleVersion(.marketplace, 2), ModuleVersion(.bounties, 1), ModuleVersion(.tasks, 2), ModuleVersion(.vouchers, 1), ModuleVersion(.storage, 1), ModuleVersion(.jobs, 1),
         ModuleVersion(.federated, 1), ModuleVersion(.privacy, 1),
     ]
 

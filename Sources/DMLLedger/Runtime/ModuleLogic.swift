@@ -32,7 +32,7 @@ public struct ModuleCatalog: Sendable {
 
     /// The built-in modules, every version.
     public static let standard = ModuleCatalog([
-        RegistryV1(), RolesV1(), BalancesV1(), BalancesV2(), VouchersV1(), MarketplaceV1(), MarketplaceV2(), BountiesV1(), TasksV1(), StorageV1(), JobsV1(), FederatedV1(), PrivacyV1(),
+        RegistryV1(), RolesV1(), BalancesV1(), BalancesV2(), VouchersV1(), MarketplaceV1(), MarketplaceV2(), BountiesV1(), TasksV1(), TasksV2(), StorageV1(), JobsV1(), FederatedV1(), PrivacyV1(),
     ])
 
     public func logic(_ module: ModuleID, version: UInt32) -> (any ModuleLogic)? { logics[module]?[version] }

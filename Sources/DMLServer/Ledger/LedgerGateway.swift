@@ -114,7 +114,7 @@ extension APIError {
         "malformed", "malformed_call", "unknown_call", "wrong_chain", "field_too_long", "title_empty", "tag_empty",
         "dates_out_of_order", "zero_amount", "prize_zero", "no_prizes", "too_many_prizes", "too_many_tags",
         "prizes_overflow", "price_above_limit", "params_too_big", "invalid_params", "replication_out_of_range",
-        "fee_too_high", "zero_resource", "task_end_too_early", "transfer_to_self", "wrong_winner_count",
+        "fee_too_high", "zero_resource", "task_end_too_early", "task_lifetime_too_long", "transfer_to_self", "wrong_winner_count",
         "duplicate_winner", "invalid_max_assignments", "invalid_pays_amount", "invalid_question",
         "invalid_result_submission", "missing_annotation_files", "missing_path", "missing_receipt", "too_many_items",
         "faucet_amount_too_large", "no_vnodes", "duplicate_vnode", "fee_without_destination",

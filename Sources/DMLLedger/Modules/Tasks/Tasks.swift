@@ -35,6 +35,12 @@ public enum Tasks {
     public static let openTasksMax = 10_000
     public static let submissionsPerWorkerMax = 10_000
     public static let tasksPerCreatorMax = 10_000
+    /// Version 2: how many unexpired open tasks one creator may hold, so that no one account
+    /// fills `openTasksMax` for everyone (filling it now takes a hundred funded accounts).
+    public static let openTasksPerCreatorMax = 100
+    /// Version 2: how far ahead a task may expire; past its expiry a task is dropped from the
+    /// full open index, so no task holds a place for ever.
+    public static let taskLifetimeBlocksMax: UInt64 = 1_000_000
     /// How long after expiry a creator (or validator) has to judge a result before anyone can
     /// settle it as accepted.
     public static let validationGraceBlocks: UInt64 = 1_000

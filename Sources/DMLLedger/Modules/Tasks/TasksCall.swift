@@ -111,6 +111,10 @@ public enum TasksError: RejectionReason {
     case validationNotOverdue(Identifier<WorkTask>, untilHeight: UInt64)
     case tooManyTasks(creator: AccountID, max: Int)
     case notCreator(Identifier<WorkTask>, account: AccountID)
+    /// Version 2: a task may stay open at most `Tasks.taskLifetimeBlocksMax` blocks.
+    case taskLifetimeTooLong(expiresAt: UInt64, max: UInt64)
+    /// Version 2: one creator may hold at most `Tasks.openTasksPerCreatorMax` open tasks.
+    case creatorOpenTasksLimitReached(creator: AccountID, max: Int)
     case balances(BalancesError)
 
     public var code: String {
@@ -143,6 +147,8 @@ public enum TasksError: RejectionReason {
         case .validationNotOverdue: "tasks.validation_not_overdue"
         case .tooManyTasks: "tasks.too_many_tasks"
         case .notCreator: "tasks.not_creator"
+        case .taskLifetimeTooLong: "tasks.task_lifetime_too_long"
+        case .creatorOpenTasksLimitReached: "tasks.creator_open_tasks_limit_reached"
         case .balances(let error): error.code
         }
     }
@@ -177,6 +183,8 @@ public enum TasksError: RejectionReason {
         case let .validationNotOverdue(id, until): "results on task \(id) can be judged until height \(until)"
         case let .tooManyTasks(creator, max): "\(creator) already created \(max) tasks"
         case let .notCreator(id, account): "\(account) is not the creator of task \(id)"
+        case let .taskLifetimeTooLong(expiresAt, max): "a task expires at most \(max) blocks ahead; height \(expiresAt) is further"
+        case let .creatorOpenTasksLimitReached(creator, max): "\(creator) already has \(max) open tasks: wait for one to close or expire"
         case .balances(let error): error.description
         }
     }

@@ -1,13 +1,39 @@
 import DMLCore
 
-/// Tasks version 1.
+/// Tasks version 1: any lifetime, and one creator may fill the global open-task index (10 000
+/// near-free tasks that never expire froze the module for everyone; kept only so that old
+/// blocks replay as they were applied).
 public struct TasksV1: ModuleLogic {
     public var module: ModuleID { .tasks }
     public var version: UInt32 { 1 }
     public init() {}
 
     public func dispatch(_ body: [UInt8], origin: AccountID, context: inout CallContext) throws(TransactionError) {
-        let call = try decode(TasksCall.self, body)
+        try TasksRules(boundsOpenTasks: false).dispatch(decode(TasksCall.self, body), origin: origin, context: &context)
+    }
+
+    public func invariantViolations(in context: CallContext) -> [String] { TasksRules.invariantViolations(in: context) }
+}
+
+/// Tasks version 2: a task expires at most `Tasks.taskLifetimeBlocksMax` blocks ahead, and a
+/// creator holds at most `Tasks.openTasksPerCreatorMax` open tasks.
+public struct TasksV2: ModuleLogic {
+    public var module: ModuleID { .tasks }
+    public var version: UInt32 { 2 }
+    public init() {}
+
+    public func dispatch(_ body: [UInt8], origin: AccountID, context: inout CallContext) throws(TransactionError) {
+        try TasksRules(boundsOpenTasks: true).dispatch(decode(TasksCall.self, body), origin: origin, context: &context)
+    }
+
+    public func invariantViolations(in context: CallContext) -> [String] { TasksRules.invariantViolations(in: context) }
+}
+
+/// The calls, parameterised by the one rule that differs between versions.
+struct TasksRules: Sendable {
+    let boundsOpenTasks: Bool
+
+    func dispatch(_ call: TasksCall, origin: AccountID, context: inout CallContext) throws(TransactionError) {
         do {
             switch call {
             case .create(let draft): try create(draft, by: origin, context: &context)
@@ -37,6 +63,9 @@ public struct TasksV1: ModuleLogic {
             throw .invalidMaxAssignments(draft.maxAssignments, max: Tasks.maxAssignmentsMax)
         }
         guard draft.expiresAtHeight > context.height else { throw .taskEndTooEarly(expiresAt: draft.expiresAtHeight, height: context.height) }
+        if boundsOpenTasks && draft.expiresAtHeight - context.height > Tasks.taskLifetimeBlocksMax {
+            throw .taskLifetimeTooLong(expiresAt: draft.expiresAtHeight, max: Tasks.taskLifetimeBlocksMax)
+        }
         guard !draft.question.isEmpty else { throw .invalidQuestion }
         try check("question", draft.question, Tasks.questionBytesMax)
         try validate(draft.kind)
@@ -47,6 +76,16 @@ public struct TasksV1: ModuleLogic {
         if open.count >= Tasks.openTasksMax {
             // Expired tasks take no more assignments: drop them from the index rather than refuse.
             open = open.filter { id in (Tasks.task(id, in: context)?.draft.expiresAtHeight ?? 0) > context.height }
+        }
+        if boundsOpenTasks {
+            // Bounded work: the index holds at most `openTasksMax` entries.
+            let mine = open.count(where: { id in
+                guard let task = Tasks.task(id, in: context) else { return false }
+                return task.creator == creator && task.draft.expiresAtHeight > context.height
+            })
+            guard mine < Tasks.openTasksPerCreatorMax else {
+                throw .creatorOpenTasksLimitReached(creator: creator, max: Tasks.openTasksPerCreatorMax)
+            }
         }
         guard open.count < Tasks.openTasksMax else { throw .openTasksLimitReached(max: Tasks.openTasksMax) }
         let id = context.get(Tasks.nextTask, Unit()) ?? Identifier(1)
@@ -256,7 +295,7 @@ public struct TasksV1: ModuleLogic {
         var task = try existing(id, context)
         guard task.creator == actor else { throw .notCreator(id, account: actor) }
         guard context.height >= task.draft.expiresAtHeight else { throw .taskNotExpired(id, expiresAt: task.draft.expiresAtHeight) }
-        let owed = owedRewards(task, id, context)
+        let owed = Self.owedRewards(task, id, context)
         let free = task.rewardsHeld.subtracting(owed) ?? .zero
         let closes = owed.isZero && (task.status == .created || task.status == .inProgress)
         guard !free.isZero || closes else { throw .nothingToWithdraw(id) }
@@ -274,7 +313,7 @@ public struct TasksV1: ModuleLogic {
     }
 
     /// Rewards that live results (assigned or awaiting validation) may still claim.
-    private func owedRewards(_ task: WorkTask, _ id: Identifier<WorkTask>, _ context: CallContext) -> Amount {
+    private static func owedRewards(_ task: WorkTask, _ id: Identifier<WorkTask>, _ context: CallContext) -> Amount {
         let live = (context.get(Tasks.taskSubmissions, id) ?? []).filter {
             let status = Tasks.submission($0, in: context)?.status
             return status == .assigned || status == .pendingValidation
@@ -300,13 +339,13 @@ public struct TasksV1: ModuleLogic {
         return found
     }
 
-    public func invariantViolations(in context: CallContext) -> [String] {
+    static func invariantViolations(in context: CallContext) -> [String] {
         var problems: [String] = []
         var escrows = Dictionary(uniqueKeysWithValues: Balances.escrows(of: .tasks, in: context))
         for (id, task) in context.entries(Tasks.tasks) {
             let held = escrows.removeValue(forKey: Tasks.rewardEscrow(id)) ?? .zero
             if held != task.rewardsHeld { problems.append("task \(id) records \(task.rewardsHeld) of rewards, its escrow holds \(held)") }
-            if task.rewardsHeld < owedRewards(task, id, context) { problems.append("task \(id) cannot pay its live results") }
+            if task.rewardsHeld < Self.owedRewards(task, id, context) { problems.append("task \(id) cannot pay its live results") }
             let slots = context.get(Tasks.taskSubmissions, id) ?? []
             if slots.count != Int(task.assignments) || task.assignments > task.draft.maxAssignments {
                 problems.append("task \(id) counts \(task.assignments) assignments, has \(slots.count), allows \(task.draft.maxAssignments)")
