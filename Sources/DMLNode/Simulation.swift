@@ -251,7 +251,7 @@ public struct Simulation {
         case let .createTask(creator, reward, max):
             return signed(creator, TasksCall.create(WorkTaskDraft(
                 kind: .modelEngineering(model: StoredArtifact(path: "QmModel", storage: .ipfs)), question: "improve it",
-                rewardPerResult: Amount(baseUnits: reward), maxAssignments: UInt32(max), expiresAtHeight: 1_000_000_000,
+                rewardPerResult: Amount(baseUnits: reward), maxAssignments: UInt32(max), expiresAtHeight: 900_000,
                 validation: .autoAccept)).call)
         case .assignTask(let worker): return signed(worker, TasksCall.assign(Identifier(1)).call)
         case .sendTaskResult(let worker): return signed(worker, TasksCall.sendResult(Identifier(1), .inline("result")).call)

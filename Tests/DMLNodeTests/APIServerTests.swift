@@ -177,11 +177,11 @@ struct Caller: Sendable {
     /// Signs up, confirms and signs in; returns the access token and the account address.
     func user(_ email: String, password: String = "correct horse battery") async throws -> (token: String, account: String) {
         let signUp = try await post("/v1/users", ["email": email, "password": password])
-        #expect(signUp.status == .created)
-        let token = try #require(signUp.string("confirmationToken"))
+        #expect(signUp.status == .created, "sign-up of \(email): \(signUp.status) \(signUp.json)")
+        let token = try #require(signUp.string("confirmationToken"), "sign-up of \(email) returned no confirmation token: \(signUp.json)")
         #expect(try await post("/v1/users/confirm", ["token": token]).status == .ok)
         let session = try await post("/v1/users/login", ["email": email, "password": password])
-        #expect(session.status == .ok)
+        #expect(session.status == .ok, "sign-in of \(email): \(session.status) \(session.json)")
         return (try #require(session.string("accessToken")), try #require(session.object("user")["account"] as? String))
     }
 }
