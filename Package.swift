@@ -132,7 +132,7 @@ let package = Package(
         .target(
             name: "DMLServer",
             dependencies: [
-                "DMLNode", "DMLBlobs", "DMLSandbox", "DMLLearning",
+                "DMLNode", "DMLBlobs", "DMLSandbox", "DMLLearning", "DMLSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

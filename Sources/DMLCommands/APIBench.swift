@@ -43,23 +43,29 @@ struct APIBench: AsyncParsableCommand {
         let server = try await ServeProcess(
             executable: URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath().path, data: folder,
             arguments: ["--rate-limit", "0", "--bcrypt-cost", "4", "--block-interval-ms", String(blockIntervalMs)], environment: environment)
-        defer { server.child.terminate() }
-        let base = "http://127.0.0.1:\(server.port)"
-        print("server: \(base) (release build, rate limits off, logs at warning, blocks cut after ≤ \(blockIntervalMs) ms); wrk -t\(threads) -c\(connections) -d\(seconds)s\n")
-        var results: [(name: String, result: WrkResult)] = []
-        for (name, path, lua) in [("GET /health", "/health", nil), ("GET /v1/bounties?limit=100", "/v1/bounties?limit=100", nil),
-                                  ("GET /v1/bounties/1", "/v1/bounties/1", nil),
-                                  ("POST /v1/ledger/transactions", "/v1/ledger/transactions", script)] as [(String, String, String?)] {
-            let result = try await runWrk(url: base + path, script: lua)
-            results.append((name, result))
-            print("  \(name): \(result.summary)")
+        // Stopped and waited for on every path, before the folder it writes in is removed.
+        do {
+            let base = "http://127.0.0.1:\(server.port)"
+            print("server: \(base) (release build, rate limits off, logs at warning, blocks cut after ≤ \(blockIntervalMs) ms); wrk -t\(threads) -c\(connections) -d\(seconds)s\n")
+            var results: [(name: String, result: WrkResult)] = []
+            for (name, path, lua) in [("GET /health", "/health", nil), ("GET /v1/bounties?limit=100", "/v1/bounties?limit=100", nil),
+                                      ("GET /v1/bounties/1", "/v1/bounties/1", nil),
+                                      ("POST /v1/ledger/transactions", "/v1/ledger/transactions", script)] as [(String, String, String?)] {
+                let result = try await runWrk(url: base + path, script: lua)
+                results.append((name, result))
+                print("  \(name): \(result.summary)")
+            }
+            let bare = results[0].result.successesPerSecond
+            print("\n| route | requests/s (2xx) | p50 | p99 | non-2xx | ratio to /health |")
+            print("|---|---:|---:|---:|---:|---:|")
+            for (name, result) in results {
+                print("| \(name) | \(Int(result.successesPerSecond)) | \(result.p50) | \(result.p99) | \(result.non2xx) | \(String(format: "%.2f", result.successesPerSecond / bare)) |")
+            }
+        } catch {
+            await server.stop()
+            throw error
         }
-        let bare = results[0].result.successesPerSecond
-        print("\n| route | requests/s (2xx) | p50 | p99 | non-2xx | ratio to /health |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for (name, result) in results {
-            print("| \(name) | \(Int(result.successesPerSecond)) | \(result.p50) | \(result.p99) | \(result.non2xx) | \(String(format: "%.2f", result.successesPerSecond / bare)) |")
-        }
+        await server.stop()
     }
 
     /// Creates the chain in `folder`: transfer senders funded at genesis, 100 bounties posted.

@@ -45,70 +45,76 @@ struct RoundBench: AsyncParsableCommand {
         let server = try await ServeProcess(executable: executable, data: folder,
                                       arguments: ["--rate-limit", "0", "--bcrypt-cost", "4", "--federated-join-seconds", "120",
                                                   "--federated-phase-seconds", String(phaseSeconds)], environment: environment)
-        defer { server.child.terminate() }
-        let base = URL(string: "http://127.0.0.1:\(server.port)")!
+        // Stopped and waited for on every path, before the folder it writes in is removed.
+        do {
+            let base = URL(string: "http://127.0.0.1:\(server.port)")!
 
-        // A requester with funds, and the job.
-        let requester = DeviceClient(server: base, key: AccountKey())
-        let signUp = try JSONSerialization.jsonObject(with: try await requester.send(
-            "POST", "/v1/users", body: ["email": "requester@example.org", "password": "correct horse battery"], signedIn: false)) as? [String: Any]
-        guard let confirmation = signUp?["confirmationToken"] as? String,
-              let account = (signUp?["user"] as? [String: Any])?["account"] as? String else { throw CommandFailure("sign-up failed") }
-        _ = try await requester.send("POST", "/v1/users/confirm", body: ["token": confirmation], signedIn: false)
-        let session = try JSONSerialization.jsonObject(with: try await requester.send(
-            "POST", "/v1/users/login", body: ["email": "requester@example.org", "password": "correct horse battery"], signedIn: false)) as? [String: Any]
-        guard let token = session?["accessToken"] as? String else { throw CommandFailure("sign-in failed") }
-        requester.useToken(token)
-        let funding = SignedTransaction(chain: spec.id, key: owner, nonce: 0,
-                                        call: BalancesCall.transfer(to: try AccountID(address: account), amount: .tokens(10_000)!).call)
-        _ = try await requester.send("POST", "/v1/ledger/transactions", body: ["transaction": Hex.encode(funding.canonicalBytes)])
+            // A requester with funds, and the job.
+            let requester = DeviceClient(server: base, key: AccountKey())
+            let signUp = try JSONSerialization.jsonObject(with: try await requester.send(
+                "POST", "/v1/users", body: ["email": "requester@example.org", "password": "correct horse battery"], signedIn: false)) as? [String: Any]
+            guard let confirmation = signUp?["confirmationToken"] as? String,
+                  let account = (signUp?["user"] as? [String: Any])?["account"] as? String else { throw CommandFailure("sign-up failed") }
+            _ = try await requester.send("POST", "/v1/users/confirm", body: ["token": confirmation], signedIn: false)
+            let session = try JSONSerialization.jsonObject(with: try await requester.send(
+                "POST", "/v1/users/login", body: ["email": "requester@example.org", "password": "correct horse battery"], signedIn: false)) as? [String: Any]
+            guard let token = session?["accessToken"] as? String else { throw CommandFailure("sign-in failed") }
+            requester.useToken(token)
+            let funding = SignedTransaction(chain: spec.id, key: owner, nonce: 0,
+                                            call: BalancesCall.transfer(to: try AccountID(address: account), amount: .tokens(10_000)!).call)
+            _ = try await requester.send("POST", "/v1/ledger/transactions", body: ["transaction": Hex.encode(funding.canonicalBytes)])
 
-        var experiments = DigitsExperiments(all: try Dataset.csvFile(data, scale: 1.0 / 16))
-        experiments.devices = workers
-        experiments.rounds = rounds
-        var plan = dp ? try experiments.privatePlan() : experiments.plan()
-        if !plain { plan.secureAggregation = SecureAggregationSettings(clip: 256) }
-        if !dp { plan.training.epochs = epochs }
-        plan.minimumDevices = max(2, workers * 6 / 10)
-        var body: [String: Any] = [
-            "plan": try JSONSerialization.jsonObject(with: JSONEncoder().encode(plan)), "rewardPerDevicePerRound": "1000000",
-            "deadlineMilliseconds": LedgerService.wallClockMilliseconds() + 3_600_000,
-            "evaluationCSV": experiments.test.csvText(),
-        ]
-        if dp {
-            _ = try await requester.send("POST", "/v1/privacy/budgets", body: ["dataset": "bench/digits", "epsilon": 8])
-            body["dataset"] = "bench/digits"
-        }
-        let created = try JSONSerialization.jsonObject(with: try await requester.send("POST", "/v1/federated", body: body)) as? [String: Any]
-        guard let job = created?["id"] as? Int else { throw CommandFailure("the job was not created: \(String(describing: created))") }
-        print("job \(job): \(workers) worker processes, \(rounds) rounds, secure aggregation \(plain ? "off" : "on"), \(nonIid ? "non-IID" : "IID"), "
-              + "\(dp ? "DP-SGD ε ≤ 8" : "no DP"), dropout rate \(dropoutRate), softmax regression on digits")
+            var experiments = DigitsExperiments(all: try Dataset.csvFile(data, scale: 1.0 / 16))
+            experiments.devices = workers
+            experiments.rounds = rounds
+            var plan = dp ? try experiments.privatePlan() : experiments.plan()
+            if !plain { plan.secureAggregation = SecureAggregationSettings(clip: 256) }
+            if !dp { plan.training.epochs = epochs }
+            plan.minimumDevices = max(2, workers * 6 / 10)
+            var body: [String: Any] = [
+                "plan": try JSONSerialization.jsonObject(with: JSONEncoder().encode(plan)), "rewardPerDevicePerRound": "1000000",
+                "deadlineMilliseconds": LedgerService.wallClockMilliseconds() + 3_600_000,
+                "evaluationCSV": experiments.test.csvText(),
+            ]
+            if dp {
+                _ = try await requester.send("POST", "/v1/privacy/budgets", body: ["dataset": "bench/digits", "epsilon": 8])
+                body["dataset"] = "bench/digits"
+            }
+            let created = try JSONSerialization.jsonObject(with: try await requester.send("POST", "/v1/federated", body: body)) as? [String: Any]
+            guard let job = created?["id"] as? Int else { throw CommandFailure("the job was not created: \(String(describing: created))") }
+            print("job \(job): \(workers) worker processes, \(rounds) rounds, secure aggregation \(plain ? "off" : "on"), \(nonIid ? "non-IID" : "IID"), "
+                  + "\(dp ? "DP-SGD ε ≤ 8" : "no DP"), dropout rate \(dropoutRate), softmax regression on digits")
 
-        let clock = ContinuousClock()
-        let start = clock.now
-        var processes: [ChildProcess] = []
-        for (index, part) in experiments.partition(nonIID: nonIid).enumerated() {
-            let input = "\(folder)/device-\(index).csv"
-            try part.csvText().write(toFile: input, atomically: true, encoding: .utf8)
-            processes.append(try ChildProcess.dml(
-                ["fl", "worker", "--server", base.absoluteString, "--data", "\(folder)/device-\(index)", "--input", input,
-                            "--job", "\(job)", "--wait", "10", "--dropout-rate", String(dropoutRate)],
-                log: nil))
+            let clock = ContinuousClock()
+            let start = clock.now
+            var processes: [ChildProcess] = []
+            for (index, part) in experiments.partition(nonIID: nonIid).enumerated() {
+                let input = "\(folder)/device-\(index).csv"
+                try part.csvText().write(toFile: input, atomically: true, encoding: .utf8)
+                processes.append(try ChildProcess.dml(
+                    ["fl", "worker", "--server", base.absoluteString, "--data", "\(folder)/device-\(index)", "--input", input,
+                                "--job", "\(job)", "--wait", "10", "--dropout-rate", String(dropoutRate)],
+                    log: nil))
+            }
+            var statuses: [Int32] = []
+            for process in processes { statuses.append(await process.exitStatus()) }
+            let total = (clock.now - start) / .seconds(1)
+            guard statuses.allSatisfy({ $0 == 0 }) else { throw CommandFailure("a worker failed") }
+            let report = try JSONSerialization.jsonObject(with: try await requester.send("GET", "/v1/federated/\(job)/report?format=json")) as? [String: Any]
+            let records = report?["rounds"] as? [[String: Any]] ?? []
+            print("round | devices | dropouts | wall seconds | accuracy")
+            print("---|---|---|---|---")
+            for record in records {
+                print(String(format: "%d | %d | %d | %.2f | %.4f", record["round"] as? Int ?? 0, record["devices"] as? Int ?? 0,
+                             record["dropouts"] as? Int ?? 0, record["seconds"] as? Double ?? 0, record["accuracy"] as? Double ?? 0))
+            }
+            let later = records.dropFirst().compactMap { $0["seconds"] as? Double }
+            print(String(format: "total %.1f s for %d rounds (round 1 includes starting %d processes); rounds 2…: mean %.2f s", total, records.count,
+                         workers, later.reduce(0, +) / Double(max(later.count, 1))))
+        } catch {
+            await server.stop()
+            throw error
         }
-        var statuses: [Int32] = []
-        for process in processes { statuses.append(await process.exitStatus()) }
-        let total = (clock.now - start) / .seconds(1)
-        guard statuses.allSatisfy({ $0 == 0 }) else { throw CommandFailure("a worker failed") }
-        let report = try JSONSerialization.jsonObject(with: try await requester.send("GET", "/v1/federated/\(job)/report?format=json")) as? [String: Any]
-        let records = report?["rounds"] as? [[String: Any]] ?? []
-        print("round | devices | dropouts | wall seconds | accuracy")
-        print("---|---|---|---|---")
-        for record in records {
-            print(String(format: "%d | %d | %d | %.2f | %.4f", record["round"] as? Int ?? 0, record["devices"] as? Int ?? 0,
-                         record["dropouts"] as? Int ?? 0, record["seconds"] as? Double ?? 0, record["accuracy"] as? Double ?? 0))
-        }
-        let later = records.dropFirst().compactMap { $0["seconds"] as? Double }
-        print(String(format: "total %.1f s for %d rounds (round 1 includes starting %d processes); rounds 2…: mean %.2f s", total, records.count,
-                     workers, later.reduce(0, +) / Double(max(later.count, 1))))
+        await server.stop()
     }
 }

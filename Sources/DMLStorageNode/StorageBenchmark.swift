@@ -89,7 +89,6 @@ public struct StorageBenchmark: Sendable {
             try? await http.shutdown()
             throw error
         }
-        defer { node.child.terminate() }
         do {
             var addressSeconds: [Double] = [], uploadSeconds: [Double] = [], downloadSeconds: [Double] = []
             let file = directory + "/blob.bin", copy = directory + "/copy.bin"
@@ -110,11 +109,14 @@ public struct StorageBenchmark: Sendable {
                 downloadSeconds.append(try await Self.seconds { try await client.download(address.id, from: target, in: view, to: copy) })
                 try await client.delete(address.id, in: view)
             }
+            // Stopped and waited for before the caller removes the folder it writes in.
+            await node.stop()
             try await http.shutdown()
             await chain.close()
             return Report(bytes: bytes, sha256Seconds: sha256Seconds, addressSeconds: addressSeconds,
                           uploadSeconds: uploadSeconds, downloadSeconds: downloadSeconds)
         } catch {
+            await node.stop()
             try? await http.shutdown()
             await chain.close()
             throw error

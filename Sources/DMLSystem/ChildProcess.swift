@@ -52,13 +52,15 @@ public final class ChildProcess: @unchecked Sendable {
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         let stdin = input.map { _ in Pipe() }
         process.standardInput = stdin ?? FileHandle.nullDevice
-        let outputReader = try ChildProcess.attach(output, to: process, error: false)
-        var errorReader: FileHandle?
+        let (outputReader, outputFile) = try ChildProcess.attach(output, to: process, error: false)
+        var errorReader: FileHandle?, errorFile: FileHandle?
         if let errors {
-            errorReader = try ChildProcess.attach(errors, to: process, error: true)
+            (errorReader, errorFile) = try ChildProcess.attach(errors, to: process, error: true)
         } else {
             process.standardError = process.standardOutput
         }
+        // The child has its own copies of log files once started; this process keeps none open.
+        defer { for file in [outputFile, errorFile].compactMap({ $0 }) { try? file.close() } }
         let events = self.events
         events.expectStreams((outputReader == nil ? 0 : 1) + (errorReader == nil ? 0 : 1))
         process.terminationHandler = { finished in
@@ -171,9 +173,11 @@ public final class ChildProcess: @unchecked Sendable {
         return await events.waitUncancellable { $0.exit != nil }.exit!
     }
 
-    private static func attach(_ destination: Destination, to process: Process, error: Bool) throws -> FileHandle? {
+    /// Sets the stream's destination; returns the pipe to read (`.capture`) or the file this
+    /// process opened for the child (`.file`), to close once the child has started.
+    private static func attach(_ destination: Destination, to process: Process, error: Bool) throws -> (reader: FileHandle?, file: FileHandle?) {
         let handle: Any
-        var reader: FileHandle?
+        var reader: FileHandle?, opened: FileHandle?
         switch destination {
         case .capture:
             let pipe = Pipe()
@@ -190,9 +194,10 @@ public final class ChildProcess: @unchecked Sendable {
             let file = try FileHandle(forWritingTo: url)
             try file.seekToEnd()
             handle = file
+            opened = file
         }
         if error { process.standardError = handle } else { process.standardOutput = handle }
-        return reader
+        return (reader, opened)
     }
 
     /// Reads a pipe to its end on a thread of its own.

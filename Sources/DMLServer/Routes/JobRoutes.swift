@@ -3,6 +3,7 @@ import DMLCore
 import DMLLedger
 import DMLNode
 import DMLSandbox
+import DMLSystem
 import Foundation
 import Hummingbird
 
@@ -273,7 +274,12 @@ struct JobRoutes: Sendable {
         let package = try await jobs.package(artifact: job.draft.artifact, expected: job.draft.algorithm, artifacts: server.artifacts)
         let payments = await server.ledger.reading { Jobs.payments(of: id, in: $0) }
         let stored = try await jobs.board.results(job: id.rawValue)
-        let report = JobReport.make(id: id, job: job, package: package, results: stored, ledgerPayments: payments, sandbox: jobs.reducer)
+        // A reducer module is untrusted code, bounded by fuel: it runs on a thread of its own, never
+        // on the cooperative pool that every other request needs.
+        let reducer = jobs.reducer
+        let report = await Blocking.run("dml.report") {
+            JobReport.make(id: id, job: job, package: package, results: stored, ledgerPayments: payments, sandbox: reducer)
+        }
         switch format {
         case "csv":
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: .init(string: report.csv)))
