@@ -13,7 +13,7 @@ public struct DML: AsyncParsableCommand {
         abstract: "DML — a decentralized machine-learning marketplace on a verifiable ledger.",
         subcommands: [Demo.self, Init.self, Keys.self, Transfer.self, Faucet.self, Balance.self, BlockCommand.self,
                       LedgerCommand.self, Bench.self, Serve.self, APIBench.self, StorageNodeCommand.self, StorageCommand.self,
-                      AlgoCommand.self, WorkerCommand.self, JobCommand.self, FederatedLearning.self, SandboxExec.self])
+                      AlgoCommand.self, WorkerCommand.self, JobCommand.self, FederatedLearning.self, SandboxExec.self, StallCheck.self])
 
     public init() {}
 }

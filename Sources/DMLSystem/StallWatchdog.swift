@@ -70,17 +70,25 @@ public final class StallWatchdog: @unchecked Sendable {
         guard let gdb = ["/usr/bin/gdb", "/usr/local/bin/gdb"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             return "(gdb is not installed: no stacks)"
         }
+        // gdb stops every thread of this process while it reads them, this one included: its
+        // output goes to a file (a pipe would fill while nobody reads it, and gdb would wait for
+        // ever); `--readnever` skips the debug information, which takes minutes to load in a
+        // debug build (the symbol names are enough to see where threads wait).
+        let file = NSTemporaryDirectory() + "dml-stall-\(getpid())-\(UUID().uuidString).txt"
+        guard FileManager.default.createFile(atPath: file, contents: nil), let output = FileHandle(forWritingAtPath: file) else {
+            return "(cannot create \(file) for gdb's output)"
+        }
+        defer { try? FileManager.default.removeItem(atPath: file) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: gdb)
-        process.arguments = ["-p", String(getpid()), "-batch", "-nx", "-ex", "thread apply all bt 40"]
-        let output = Pipe()
+        process.arguments = ["-p", String(getpid()), "-batch", "-nx", "--readnever", "-ex", "thread apply all bt 40"]
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch { return "(gdb did not start: \(error))" }
         // This thread is the watchdog's own; blocking it is what it is for.
-        let text = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return String(decoding: text, as: UTF8.self)
+        try? output.close()
+        return (try? String(contentsOfFile: file, encoding: .utf8)) ?? "(gdb wrote nothing)"
     }
 }

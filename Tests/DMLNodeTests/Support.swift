@@ -11,10 +11,11 @@ enum Fixtures {
         .deletingLastPathComponent().path
 
     /// Ends the test process with every thread's stack when the cooperative pool or Dispatch's
-    /// global queue runs nothing for five minutes (every thread blocked: a stall), instead of
+    /// global queue runs nothing for ten minutes (every thread blocked: a stall), instead of
     /// letting it hang until CI's time runs out. Started by the first test that asks for a folder,
-    /// the binary or a world. (Five minutes: longer than any test holds a thread with work.)
-    static let watchdog = StallWatchdog.start(limitSeconds: 300) { stall in
+    /// the binary or a world. (Ten minutes: under load, CPU-bound synchronous tests were seen holding
+    /// both pool threads for up to 105 s at the start of a run; a real stall never ends.)
+    static let watchdog = StallWatchdog.start(limitSeconds: 600) { stall in
         FileHandle.standardError.write(Data((stall.description + "\n").utf8))
         print("✘ Test run stalled: \(stall.pool) blocked (see the stacks above)")
         exit(70)
