@@ -17,6 +17,8 @@ struct StallWatchdogTests {
         #expect(exit?.status == 0, "\(child.output)")
         #expect(child.output.contains("STALL: the cooperative pool ran no work"), "\(child.output)")
         let gdb = ["/usr/bin/gdb", "/usr/local/bin/gdb"].contains { FileManager.default.isExecutableFile(atPath: $0) }
-        if gdb { #expect(child.output.contains("Thread "), "the stacks: \(child.output)") }
+        // Stacks where gdb may attach (a machine that forbids ptrace says so in the report instead).
+        let attachRefused = child.output.contains("ptrace") || child.output.contains("Could not attach")
+        if gdb && !attachRefused { #expect(child.output.contains("Thread "), "the stacks: \(child.output)") }
     }
 }
